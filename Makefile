@@ -1,0 +1,136 @@
+# fwpcast — one non-recursive Makefile.
+#
+#   make            build build/fwpcast (and build/libfwpcast.a)
+#   make run        install missing packages, build, load the bundled data, start the service
+#   make test       install missing packages, format check, unit tests, then again under ASan/UBSan
+#   make asan       build the sanitizer variant of the library and unit tests
+#   make bench      benchmarks (speed/memory); writes figures for docs/BENCHMARKS.md
+#   make NATIVE=1   build for this CPU (-march=native); the default build is portable x86-64
+#
+# Every object goes to $(BUILD) (build/ by default, build/asan for the sanitizer variant).
+
+# `make test` and `make run` call themselves once the system packages are present, so that the
+# pkg-config queries below only run when they can succeed.
+PKGS      := libmicrohttpd sqlite3 jansson openblas libcurl
+TEST_PKGS := cmocka
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+BUILD   ?= build
+SAN     ?=
+NATIVE  ?= 0
+
+# Flags every build needs, whatever CFLAGS says.
+STD_FLAGS := -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+# libmvec vectorises sin/cos/exp in `#pragma omp simd` loops; errno must not be set for that.
+SIMD_FLAGS := -fopenmp-simd -fno-math-errno
+ifeq ($(NATIVE),1)
+ARCH_FLAGS := -march=native
+endif
+ifeq ($(SAN),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+dep_cflags = $(shell pkg-config --cflags $(PKGS))
+dep_libs   = $(shell pkg-config --libs $(PKGS)) -llapacke -lmvec -lm -lpthread
+test_cflags = $(shell pkg-config --cflags $(TEST_PKGS))
+test_libs   = $(shell pkg-config --libs $(TEST_PKGS))
+
+ALL_CFLAGS = $(STD_FLAGS) $(SIMD_FLAGS) $(ARCH_FLAGS) $(SAN_FLAGS) $(CFLAGS) -I. -I$(BUILD)/gen \
+             $(dep_cflags)
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+LIB_DIRS := model quantum db server cli
+LIB_SRCS := $(filter-out cli/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+GEN_SRCS := $(BUILD)/gen/migrations_sql.c
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/migrations_sql.o
+MAIN_OBJ := $(BUILD)/obj/cli/main.o
+LIB      := $(BUILD)/libfwpcast.a
+BIN      := $(BUILD)/fwpcast
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TEST_UTIL  := tests/unit/testutil.c
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+FORMAT_SRCS = $(shell git ls-files --cached --others --exclude-standard -- '*.c' '*.h' \
+                2>/dev/null | grep -v -e '^static/vendor/' -e '^build/')
+
+.PHONY: all run test test-run unit asan format format-check bench deps clean serve-data
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(dep_libs)
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Migrations are compiled into the binary, so it knows exactly which ones it can apply and can
+# refuse a database that has one it does not know.
+$(BUILD)/gen/migrations_sql.c: $(MIGRATIONS) deploy/embed-migrations.sh
+	@mkdir -p $(dir $@)
+	sh deploy/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/migrations_sql.o: $(BUILD)/gen/migrations_sql.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_UTIL) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(test_cflags) -o $@ $< $(TEST_UTIL) $(LIB) $(ALL_LDFLAGS) \
+	    $(test_libs) $(dep_libs)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(dep_libs)
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+
+# --- dependencies ---------------------------------------------------------------------------
+deps:
+	@pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && command -v clang-format >/dev/null \
+	  && [ -f /usr/include/lapacke.h ] || ./deploy/install-deps.sh
+
+# --- run ----------------------------------------------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	./$(BIN) serve
+
+# --- tests --------------------------------------------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit BUILD=build/asan SAN=1 CFLAGS="-O1 -g"
+	@echo "make test: all passed"
+
+unit: $(BIN) $(UNIT_BINS)
+	@set -e; export FWPCAST_ROOT="$(CURDIR)"; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1; \
+	export ASAN_OPTIONS UBSAN_OPTIONS; \
+	for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+asan:
+	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BINS) BUILD=build/asan SAN=1 CFLAGS="-O1 -g"
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format-check: ok"
+
+# --- benchmarks ---------------------------------------------------------------------------------
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)
+	@sh bench/run.sh
+
+clean:
+	rm -rf build

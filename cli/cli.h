@@ -1,0 +1,34 @@
+/*
+ * cli — the `fwpcast` subcommands. Each `cmd_*` takes the arguments after its own name
+ * (argv[0] is the subcommand name), prints to stdout/stderr and returns a process exit code
+ * (0 success, 1 failure, 2 usage error). The helpers here are shared by the commands.
+ */
+#ifndef FW_CLI_H
+#define FW_CLI_H
+
+#include <stdio.h>
+
+/* Foundation commands (cli/cmd_data.c). */
+int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_datasets(int argc, char **argv);
+
+/* Model commands (cli/cmd_model.c). */
+int cmd_architectures(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+/* The database path: the --db value if given, else $FWPCAST_DB, else "var/fwpcast.db".
+ * Returns a borrowed string. */
+const char *cli_db_path(const char *flag_value);
+
+/* The directory holding the bundled data files: $FWPCAST_DATA if set, else "data".
+ * Returns a borrowed string. */
+const char *cli_data_dir(void);
+
+/* Prints "fwpcast <cmd>: <message>" to stderr; returns 1 (the failure exit code). */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

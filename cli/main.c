@@ -1,0 +1,39 @@
+/* main — the `fwpcast` command: dispatches to the subcommands in cli/cmd_*.c. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"init", cmd_init, "create the database and load the bundled SILSO data if it is empty"},
+    {"import", cmd_import, "import a series: fwpcast import FILE [--name NAME] [--db PATH]"},
+    {"datasets", cmd_datasets, "list the stored datasets"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: fwpcast <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nenvironment: FWPCAST_DB (default var/fwpcast.db)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "fwpcast: unknown command '%s' (try 'fwpcast help')\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,235 @@
+/* Tests for model/gqkan_fwp: the paper's parameter count and breakdown, initialisation,
+ * gradients of the whole model by central differences, thread-count invariance, and the
+ * sequential recursion path agreeing with the closed form. */
+#include "testutil.h"
+#include "model/gqkan_fwp.h"
+#include "model/loss.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_paper_parameter_count(void **state)
+{
+    (void)state;
+    struct model *m = NULL;
+    fw_error err;
+    assert_int_equal(model_create("gated-qkan-fwp", "", 0, &m, &err), 0);
+    assert_int_equal(m->n_params, 12474);
+    assert_int_equal(m->window, 528);
+    assert_int_equal(m->horizon, 132);
+    /* paper.md §1.5 per block */
+    struct {
+        const char *block;
+        size_t count;
+    } expect[] = {
+        {"Slow Linear 1->25", 50}, {"Slow QKAN theta", 2500}, {"Slow QKAN w_base", 625},
+        {"Slow QKAN p_w", 625},    {"Slow QKAN p_b", 625},    {"Slow Linear 25->48", 1248},
+        {"theta-head A", 2940},    {"theta-head B", 980},     {"Gate", 49},
+        {"prelinear", 20},         {"BatchNorm1d", 40},       {"Output Linear", 2772}};
+    size_t total = 0;
+    for (size_t b = 0; b < sizeof expect / sizeof expect[0]; b++) {
+        size_t count = 0;
+        for (size_t i = 0; i < m->n_tensors; i++) {
+            const struct tensor_info *t = &m->tensors[i];
+            if (t->kind != TENSOR_TRAINED || !t->block || strcmp(t->block, expect[b].block))
+                continue;
+            size_t n = 1;
+            for (int d = 0; d < t->ndim; d++)
+                n *= (size_t)t->shape[d];
+            count += n;
+        }
+        assert_int_equal(count, expect[b].count);
+        total += count;
+    }
+    assert_int_equal(total, 12474);
+    /* the dead fast theta is not a parameter, but is exported as a constant */
+    const struct tensor_info *dead = model_tensor(m, "fwp_cell.qkan_layer.layers.0.theta");
+    assert_non_null(dead);
+    assert_int_equal(dead->kind, TENSOR_CONST);
+    model_destroy(m);
+}
+
+static void test_initialisation(void **state)
+{
+    (void)state;
+    struct model *m = NULL;
+    assert_int_equal(model_create("gated-qkan-fwp", "", 7, &m, NULL), 0);
+    assert_true(model_tensor_data(m, "fwp_cell.fast_gate.bias")[0] == 2.0);
+    const double *theta = model_tensor_data(m, "fwp_cell.slow_program_encoder.1.layers.0.theta");
+    double sum = 0, sq = 0;
+    for (int k = 0; k < 2500; k++) {
+        sum += theta[k];
+        sq += theta[k] * theta[k];
+    }
+    double sd = sqrt(sq / 2500 - (sum / 2500) * (sum / 2500));
+    assert_true(fabs(sd - 0.1) < 0.01); /* Xavier normal, std 0.1 for (25,25,2,2) */
+    const double *wa = model_tensor_data(m, "fwp_cell.theta_head_A.weight");
+    for (int k = 0; k < 60 * 48; k++)
+        assert_true(fabs(wa[k]) <= 1.0 / sqrt(48.0));
+    assert_true(model_tensor_data(m, "fwp_cell.slow_program_encoder.1.layers.0.base_weight")[3] ==
+                0.5);
+    assert_true(model_tensor_data(m, "batch_norm.running_var")[5] == 1.0);
+    model_destroy(m);
+    /* bad options are refused with the option's name */
+    fw_error err;
+    assert_int_not_equal(model_create("gated-qkan-fwp", "window=0", 0, &m, &err), 0);
+    assert_non_null(strstr(err.msg, "window"));
+    assert_int_not_equal(model_create("gated-qkan-fwp", "windw=5", 0, &m, &err), 0);
+    assert_non_null(strstr(err.msg, "windw"));
+    assert_int_not_equal(model_create("no-such-model", "", 0, &m, &err), 0);
+}
+
+/* A small configuration with every part present. */
+#define SMALL_DIMS "window=12;horizon=5;slow_dim=4;hidden=5;fast_in=3;fast_out=4"
+#define SMALL      SMALL_DIMS ";dropout=0.3"
+#define N_SERIES   40
+
+struct harness {
+    struct model *m;
+    double series[N_SERIES];
+    size_t starts[6];
+    struct model_batch batch;
+    double out[6 * 5];
+};
+
+static void harness_init(struct harness *h, const char *config, uint64_t seed)
+{
+    assert_int_equal(model_create("gated-qkan-fwp", config, seed, &h->m, NULL), 0);
+    rng r;
+    rng_seed(&r, seed + 100);
+    for (int k = 0; k < N_SERIES; k++) /* repeated values, as in the real data */
+        h->series[k] = floor(rng_uniform(&r) * 15) / 15.0;
+    size_t starts[6] = {0, 3, 4, 11, 17, 23};
+    memcpy(h->starts, starts, sizeof starts);
+    h->batch = (struct model_batch){h->series, h->series, h->starts, 6};
+}
+
+static double harness_loss(struct harness *h, struct pool *pool, double *grad_out)
+{
+    struct model_run run = {pool, {{0}}};
+    rng_seed(&run.dropout, 99); /* the same dropout mask on every call */
+    assert_int_equal(model_forward(h->m, &h->batch, 1, &run, h->out), 0);
+    double target[6 * 5];
+    for (size_t k = 0; k < 6; k++)
+        for (int j = 0; j < 5; j++)
+            target[k * 5 + j] = h->series[h->starts[k] + 12 + j];
+    double dout[6 * 5];
+    double loss = loss_peak_mse(30, h->out, target, 1.0, dout);
+    if (grad_out) {
+        model_zero_grad(h->m);
+        assert_int_equal(model_backward(h->m, &run, dout), 0);
+        memcpy(grad_out, h->m->grads, h->m->n_params * sizeof(double));
+    }
+    return loss;
+}
+
+static void check_model_gradients(const char *config)
+{
+    struct harness h;
+    harness_init(&h, config, 5);
+    struct model *m = h.m;
+    double *grad = malloc(m->n_params * sizeof(double));
+    harness_loss(&h, NULL, grad);
+    /* Fourth-order central differences: truncation O(h^4) and rounding O(eps/h) both stay far
+     * below the 1e-6 tolerance, which the second-order formula cannot manage for every
+     * parameter of a model this deep. */
+    const double step = 1e-4;
+    size_t failures = 0;
+    for (size_t k = 0; k < m->n_params; k++) {
+        double keep = m->params[k], f[4];
+        const double offsets[4] = {-2, -1, 1, 2};
+        for (int s = 0; s < 4; s++) {
+            m->params[k] = keep + offsets[s] * step;
+            model_params_changed(m);
+            f[s] = harness_loss(&h, NULL, NULL);
+        }
+        m->params[k] = keep;
+        model_params_changed(m);
+        double fd = (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * step);
+        if (tu_reldiff(fd, grad[k], 1e-4) >= 1e-6) {
+            print_error("%s: param %zu: fd %.12g analytic %.12g\n", config, k, fd, grad[k]);
+            failures++;
+        }
+    }
+    assert_int_equal(failures, 0);
+    free(grad);
+    model_destroy(m);
+}
+
+static void test_model_gradients(void **state)
+{
+    (void)state;
+    check_model_gradients(SMALL);
+    check_model_gradients(SMALL ";readout=born");
+    check_model_gradients(SMALL_DIMS ";batchnorm=0;dropout=0");
+    check_model_gradients(SMALL ";slow_reps=2;fast_reps=1");
+}
+
+static void test_threads_give_identical_results(void **state)
+{
+    (void)state;
+    struct harness h1, h2;
+    harness_init(&h1, SMALL, 11);
+    harness_init(&h2, SMALL, 11);
+    struct pool *pool = NULL;
+    assert_int_equal(pool_create(2, &pool), 0);
+    double *g1 = malloc(h1.m->n_params * sizeof(double));
+    double *g2 = malloc(h2.m->n_params * sizeof(double));
+    double l1 = harness_loss(&h1, NULL, g1);
+    double l2 = harness_loss(&h2, pool, g2);
+    assert_memory_equal(&l1, &l2, sizeof l1);
+    assert_memory_equal(h1.out, h2.out, sizeof h1.out);
+    assert_memory_equal(g1, g2, h1.m->n_params * sizeof(double));
+    pool_destroy(pool);
+    free(g1), free(g2);
+    model_destroy(h1.m), model_destroy(h2.m);
+}
+
+static void test_sequential_recurrence_agrees(void **state)
+{
+    (void)state;
+    struct harness a, b;
+    harness_init(&a, SMALL, 13);
+    harness_init(&b, SMALL ";recurrence=sequential", 13);
+    double *ga = malloc(a.m->n_params * sizeof(double));
+    double *gb = malloc(b.m->n_params * sizeof(double));
+    harness_loss(&a, NULL, ga);
+    harness_loss(&b, NULL, gb);
+    for (int k = 0; k < 30; k++)
+        assert_true(tu_reldiff(a.out[k], b.out[k], 1e-3) < 1e-12);
+    for (size_t k = 0; k < a.m->n_params; k++)
+        assert_true(tu_reldiff(ga[k], gb[k], 1e-6) < 1e-9);
+    free(ga), free(gb);
+    model_destroy(a.m), model_destroy(b.m);
+}
+
+static void test_eval_uses_running_statistics(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, SMALL, 3);
+    double out1[30], out2[30];
+    /* evaluation is deterministic and independent of the batch it is in */
+    assert_int_equal(model_forward(h.m, &h.batch, 0, NULL, out1), 0);
+    struct model_batch one = {h.series, NULL, &h.starts[2], 1};
+    assert_int_equal(model_forward(h.m, &one, 0, NULL, out2), 0);
+    assert_memory_equal(out1 + 2 * 5, out2, 5 * sizeof(double));
+    /* training with batch statistics needs at least two windows */
+    struct model_run run = {NULL, {{0}}};
+    assert_int_not_equal(model_forward(h.m, &one, 1, &run, out2), 0);
+    model_destroy(h.m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_paper_parameter_count),
+        cmocka_unit_test(test_initialisation),
+        cmocka_unit_test(test_model_gradients),
+        cmocka_unit_test(test_threads_give_identical_results),
+        cmocka_unit_test(test_sequential_recurrence_agrees),
+        cmocka_unit_test(test_eval_uses_running_statistics),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
