@@ -69,7 +69,7 @@ void qkan_forward(const struct qkan_layer *layer, const struct qkan_work *work, 
 size_t qkan_accum_size(const struct qkan_layer *layer);
 
 /* Backward for inputs i in [i_begin, i_end): adds into acc (the slices of those inputs' edges)
- * and, when din is not NULL, writes din[i*n + v] (overwrites). dout is n_out x n. */
+ * and writes din[i*n + v] (overwrites). dout is n_out x n. */
 void qkan_backward(const struct qkan_layer *layer, const struct qkan_work *work, size_t n,
                    const double *in, const double *silu, const double *dsilu, const double *dout,
                    double *acc, double *din, int i_begin, int i_end);

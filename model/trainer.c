@@ -1,0 +1,319 @@
+/* trainer — the training loop (see trainer.h). */
+#include "model/trainer.h"
+#include "model/bytes.h"
+#include "model/loss.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PREDICT_CHUNK 128
+#define STATE_MAGIC   0x54535746u /* "FWST" */
+#define STATE_VERSION 1u
+
+void train_options_default(struct train_options *o)
+{
+    *o = (struct train_options){.epochs = 100,
+                                .batch_size = 32,
+                                .threads = 1,
+                                .lr = 2.5e-3,
+                                .lr_decay = 1e-6,
+                                .loss_alpha = 1.0,
+                                .weight_decay = 0.0,
+                                .optimizer = OPTIM_ADAM,
+                                .seed = 0};
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int train_state_init(struct train_state *s, const struct model *m, const struct train_options *o)
+{
+    memset(s, 0, sizeof *s);
+    s->n_params = m->n_params;
+    s->n_buffers = m->n_buffers;
+    s->epochs_total = o->epochs;
+    s->best_val = INFINITY;
+    size_t np = m->n_params ? m->n_params : 1, nbuf = m->n_buffers ? m->n_buffers : 1;
+    s->params = malloc(np * sizeof(double));
+    s->buffers = malloc(nbuf * sizeof(double));
+    s->best_params = malloc(np * sizeof(double));
+    s->best_buffers = malloc(nbuf * sizeof(double));
+    s->curve = calloc((size_t)(o->epochs > 0 ? o->epochs : 1), sizeof *s->curve);
+    int rc = optim_init(&s->opt, o->optimizer, m->n_params, o->lr, o->lr_decay, o->weight_decay);
+    if (rc || !s->params || !s->buffers || !s->best_params || !s->best_buffers || !s->curve) {
+        train_state_free(s);
+        return FW_ENOMEM;
+    }
+    memcpy(s->params, m->params, m->n_params * sizeof(double));
+    memcpy(s->buffers, m->buffers, m->n_buffers * sizeof(double));
+    memcpy(s->best_params, m->params, m->n_params * sizeof(double));
+    memcpy(s->best_buffers, m->buffers, m->n_buffers * sizeof(double));
+    return FW_OK;
+}
+
+void train_state_free(struct train_state *s)
+{
+    if (!s)
+        return;
+    optim_free(&s->opt);
+    free(s->params), free(s->buffers), free(s->best_params), free(s->best_buffers);
+    free(s->curve);
+    memset(s, 0, sizeof *s);
+}
+
+int train_state_save(const struct train_state *s, uint8_t **data, size_t *len)
+{
+    struct bytes_writer w = {0};
+    bytes_put_u32(&w, STATE_MAGIC);
+    bytes_put_u32(&w, STATE_VERSION);
+    bytes_put_u32(&w, (uint32_t)s->epochs_done);
+    bytes_put_u32(&w, (uint32_t)s->epochs_total);
+    bytes_put_u64(&w, s->n_params);
+    bytes_put_u64(&w, s->n_buffers);
+    bytes_put_u64(&w, s->opt.steps);
+    bytes_put_f64s(&w, s->opt.m, s->n_params);
+    bytes_put_f64s(&w, s->opt.v, s->n_params);
+    bytes_put_f64s(&w, s->params, s->n_params);
+    bytes_put_f64s(&w, s->buffers, s->n_buffers);
+    bytes_put_f64s(&w, s->best_params, s->n_params);
+    bytes_put_f64s(&w, s->best_buffers, s->n_buffers);
+    bytes_put_f64(&w, s->best_val);
+    bytes_put_u32(&w, (uint32_t)s->best_epoch);
+    for (int e = 0; e < s->epochs_done; e++) {
+        bytes_put_f64(&w, s->curve[e].train_loss);
+        bytes_put_f64(&w, s->curve[e].val_loss);
+        bytes_put_f64(&w, s->curve[e].seconds);
+    }
+    uint32_t crc = bytes_crc32(0, w.data, w.len);
+    bytes_put_u32(&w, crc);
+    uint8_t *out = bytes_take(&w, len);
+    if (!out)
+        return FW_ENOMEM;
+    *data = out;
+    return FW_OK;
+}
+
+int train_state_load(struct train_state *s, const struct model *m, const struct train_options *o,
+                     const uint8_t *data, size_t len, fw_error *err)
+{
+    if (len < 8 || bytes_crc32(0, data, len - 4) !=
+                       ((uint32_t)data[len - 4] | (uint32_t)data[len - 3] << 8 |
+                        (uint32_t)data[len - 2] << 16 | (uint32_t)data[len - 1] << 24))
+        return fw_error_set(err, FW_ECORRUPT, "training checkpoint: checksum mismatch");
+    struct bytes_reader r = {data, len - 4, 0, 0};
+    if (bytes_get_u32(&r) != STATE_MAGIC || bytes_get_u32(&r) != STATE_VERSION)
+        return fw_error_set(err, FW_EVERSION, "training checkpoint: unknown format");
+    struct train_state t;
+    int rc = train_state_init(&t, m, o);
+    if (rc)
+        return rc;
+    t.epochs_done = (int)bytes_get_u32(&r);
+    int total = (int)bytes_get_u32(&r);
+    uint64_t np = bytes_get_u64(&r), nbuf = bytes_get_u64(&r);
+    if (r.failed || np != m->n_params || nbuf != m->n_buffers || total != o->epochs ||
+        t.epochs_done < 0 || t.epochs_done > o->epochs) {
+        train_state_free(&t);
+        return fw_error_set(err, FW_ECORRUPT,
+                            "training checkpoint does not match this model and epoch count");
+    }
+    t.opt.steps = bytes_get_u64(&r);
+    bytes_get_f64s(&r, t.opt.m, np);
+    bytes_get_f64s(&r, t.opt.v, np);
+    bytes_get_f64s(&r, t.params, np);
+    bytes_get_f64s(&r, t.buffers, nbuf);
+    bytes_get_f64s(&r, t.best_params, np);
+    bytes_get_f64s(&r, t.best_buffers, nbuf);
+    t.best_val = bytes_get_f64(&r);
+    t.best_epoch = (int)bytes_get_u32(&r);
+    for (int e = 0; e < t.epochs_done; e++) {
+        t.curve[e].train_loss = bytes_get_f64(&r);
+        t.curve[e].val_loss = bytes_get_f64(&r);
+        t.curve[e].seconds = bytes_get_f64(&r);
+    }
+    if (r.failed || r.pos != r.len) {
+        train_state_free(&t);
+        return fw_error_set(err, FW_ECORRUPT, "training checkpoint is truncated");
+    }
+    *s = t;
+    return FW_OK;
+}
+
+int train_predict(struct model *m, const double *series, const size_t *starts, size_t n,
+                  struct pool *pool, double *out)
+{
+    struct model_run run = {pool, {{0}}};
+    for (size_t k = 0; k < n; k += PREDICT_CHUNK) {
+        size_t count = n - k < PREDICT_CHUNK ? n - k : PREDICT_CHUNK;
+        struct model_batch b = {series, NULL, starts + k, count};
+        int rc = model_forward(m, &b, 0, &run, out + k * (size_t)m->horizon);
+        if (rc)
+            return rc;
+    }
+    return FW_OK;
+}
+
+/* Targets of windows starts[0..n): target[k*h + j] = series[starts[k] + window + j]. */
+static void gather_targets(const struct model *m, const double *series, const size_t *starts,
+                           size_t n, double *target)
+{
+    for (size_t k = 0; k < n; k++)
+        memcpy(target + k * (size_t)m->horizon, series + starts[k] + (size_t)m->window,
+               (size_t)m->horizon * sizeof(double));
+}
+
+int train_eval_loss(struct model *m, const struct split_plan *plan, struct split_range range,
+                    double alpha, struct pool *pool, double *loss)
+{
+    size_t n = range.end - range.begin, h = (size_t)m->horizon;
+    if (n == 0) {
+        *loss = NAN;
+        return FW_OK;
+    }
+    size_t *starts = malloc(n * sizeof *starts);
+    double *pred = malloc(n * h * sizeof *pred), *target = malloc(n * h * sizeof *target);
+    int rc = FW_ENOMEM;
+    if (starts && pred && target) {
+        for (size_t k = 0; k < n; k++)
+            starts[k] = range.begin + k;
+        rc = train_predict(m, plan->scaled, starts, n, pool, pred);
+        if (!rc) {
+            gather_targets(m, plan->scaled, starts, n, target);
+            *loss = loss_peak_mse(n * h, pred, target, alpha, NULL);
+        }
+    }
+    free(starts), free(pred), free(target);
+    return rc;
+}
+
+struct epoch_buffers {
+    size_t *order;
+    double *pred, *target, *dout;
+};
+
+/* One epoch of minibatch steps; returns the mean training loss through *loss. */
+static int run_epoch(struct model *m, const struct split_plan *plan, const struct train_options *o,
+                     struct train_state *s, int epoch, struct pool *pool, struct epoch_buffers *eb,
+                     const atomic_int *cancel, double *loss)
+{
+    size_t n_train = plan->train.end - plan->train.begin, h = (size_t)m->horizon;
+    for (size_t k = 0; k < n_train; k++)
+        eb->order[k] = plan->train.begin + k;
+    rng shuffle;
+    rng_seed_stream(&shuffle, o->seed, 1000u + (uint64_t)epoch);
+    rng_shuffle(&shuffle, eb->order, n_train);
+
+    size_t bs = (size_t)o->batch_size;
+    double sum = 0.0;
+    size_t batch_index = 0;
+    for (size_t first = 0; first < n_train; first += bs, batch_index++) {
+        if (cancel && atomic_load(cancel))
+            return FW_ECANCELLED;
+        size_t count = n_train - first < bs ? n_train - first : bs;
+        /* a last batch of one window has no batch variance: it joins the batch before */
+        if (n_train - first - count == 1)
+            count++;
+        struct model_batch b = {plan->scaled, plan->scaled, eb->order + first, count};
+        struct model_run run = {pool, {{0}}};
+        rng_seed_stream(&run.dropout, o->seed, ((uint64_t)epoch << 20) + batch_index);
+        int rc = model_forward(m, &b, 1, &run, eb->pred);
+        if (rc)
+            return rc;
+        gather_targets(m, plan->scaled, b.starts, count, eb->target);
+        double l = loss_peak_mse(count * h, eb->pred, eb->target, o->loss_alpha, eb->dout);
+        if (!isfinite(l))
+            return FW_ERANGE;
+        sum += l * (double)count;
+        model_zero_grad(m);
+        rc = model_backward(m, &run, eb->dout);
+        if (rc)
+            return rc;
+        optim_step(&s->opt, m->params, m->grads);
+        model_params_changed(m);
+        if (count > bs)
+            first++;
+    }
+    *loss = sum / (double)n_train;
+    return FW_OK;
+}
+
+int train_run(struct model *m, const struct split_plan *plan, const struct train_options *o,
+              struct train_state *s, train_callback cb, void *cb_ctx, const atomic_int *cancel,
+              fw_error *err)
+{
+    if (o->epochs < 1 || o->batch_size < 2 || o->threads < 1)
+        return fw_error_set(err, FW_EINVAL, "epochs >= 1, batch size >= 2, threads >= 1");
+    if ((size_t)m->window != plan->window || (size_t)m->horizon != plan->horizon)
+        return fw_error_set(err, FW_EINVAL, "model window/horizon (%d/%d) differ from the data's",
+                            m->window, m->horizon);
+    size_t n_train = plan->train.end - plan->train.begin;
+    if (n_train < 2)
+        return fw_error_set(err, FW_EINVAL, "need at least two training windows");
+
+    /* restore the epoch boundary the state holds (fresh: the initial weights) */
+    memcpy(m->params, s->params, m->n_params * sizeof(double));
+    memcpy(m->buffers, s->buffers, m->n_buffers * sizeof(double));
+    model_params_changed(m);
+
+    openblas_set_num_threads(1);
+    struct pool *pool = NULL;
+    int rc = pool_create(o->threads, &pool);
+    if (rc)
+        return rc;
+    size_t cap = (size_t)o->batch_size + 1, h = (size_t)m->horizon;
+    struct epoch_buffers eb = {malloc(n_train * sizeof(size_t)), malloc(cap * h * sizeof(double)),
+                               malloc(cap * h * sizeof(double)), malloc(cap * h * sizeof(double))};
+    if (!eb.order || !eb.pred || !eb.target || !eb.dout) {
+        rc = FW_ENOMEM;
+        goto cleanup;
+    }
+    for (int epoch = s->epochs_done; epoch < o->epochs; epoch++) {
+        double t0 = now_seconds(), train_loss, val_loss;
+        rc = run_epoch(m, plan, o, s, epoch, pool, &eb, cancel, &train_loss);
+        if (rc == FW_ERANGE)
+            fw_error_set(err, rc, "training diverged (non-finite loss) in epoch %d", epoch + 1);
+        if (!rc)
+            rc = train_eval_loss(m, plan, plan->val, o->loss_alpha, pool, &val_loss);
+        if (rc) {
+            /* back to the last epoch boundary, so a resume repeats this epoch exactly */
+            memcpy(m->params, s->params, m->n_params * sizeof(double));
+            memcpy(m->buffers, s->buffers, m->n_buffers * sizeof(double));
+            model_params_changed(m);
+            goto cleanup;
+        }
+        double seconds = now_seconds() - t0;
+        s->curve[epoch] = (struct train_epoch){train_loss, val_loss, seconds};
+        if (val_loss < s->best_val) {
+            s->best_val = val_loss;
+            s->best_epoch = epoch + 1;
+            memcpy(s->best_params, m->params, m->n_params * sizeof(double));
+            memcpy(s->best_buffers, m->buffers, m->n_buffers * sizeof(double));
+        }
+        memcpy(s->params, m->params, m->n_params * sizeof(double));
+        memcpy(s->buffers, m->buffers, m->n_buffers * sizeof(double));
+        s->epochs_done = epoch + 1;
+        if (cb) {
+            double total = 0;
+            for (int e = 0; e <= epoch; e++)
+                total += s->curve[e].seconds;
+            struct train_progress p = {epoch + 1,   o->epochs,
+                                       train_loss,  val_loss,
+                                       seconds,     total / (epoch + 1) * (o->epochs - epoch - 1),
+                                       s->best_val, s->best_epoch};
+            cb(cb_ctx, &p, s);
+        }
+    }
+    memcpy(m->params, s->best_params, m->n_params * sizeof(double));
+    memcpy(m->buffers, s->best_buffers, m->n_buffers * sizeof(double));
+    model_params_changed(m);
+cleanup:
+    free(eb.order), free(eb.pred), free(eb.target), free(eb.dout);
+    pool_destroy(pool);
+    return rc;
+}
