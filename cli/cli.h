@@ -6,7 +6,11 @@
 #ifndef FW_CLI_H
 #define FW_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "model/error.h"
 
 /* Foundation commands (cli/cmd_data.c). */
 int cmd_init(int argc, char **argv);
@@ -19,6 +23,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_import_model(int argc, char **argv);
 
 /* The database path: the --db value if given, else $FWPCAST_DB, else "var/fwpcast.db".
  * Returns a borrowed string. */
@@ -27,6 +32,14 @@ const char *cli_db_path(const char *flag_value);
 /* The directory holding the bundled data files: $FWPCAST_DATA if set, else "data".
  * Returns a borrowed string. */
 const char *cli_data_dir(void);
+
+/* Reads a whole file (at most max bytes) into a malloc'd buffer. */
+int cli_read_file(const char *path, size_t max, uint8_t **data, size_t *len, fw_error *err);
+
+/* Writes a file atomically: a temporary file in the same directory, then rename. */
+int cli_write_file(const char *path, const void *data, size_t len, fw_error *err);
+
+int cli_file_exists(const char *path);
 
 /* Prints "fwpcast <cmd>: <message>" to stderr; returns 1 (the failure exit code). */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

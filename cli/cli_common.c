@@ -1,8 +1,12 @@
 /* cli_common — helpers shared by the subcommands (see cli.h). */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *cli_db_path(const char *flag_value)
 {
@@ -29,4 +33,69 @@ int cli_fail(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return 1;
+}
+
+int cli_file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int cli_read_file(const char *path, size_t max, uint8_t **data, size_t *len, fw_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fw_error_set(err, errno == ENOENT ? FW_ENOTFOUND : FW_EIO, "%s: %s", path,
+                            strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return fw_error_set(err, FW_EIO, "%s: not a regular file", path);
+    }
+    if ((size_t)st.st_size > max) {
+        fclose(f);
+        return fw_error_set(err, FW_ETOOBIG, "%s: %lld bytes, more than the limit of %zu", path,
+                            (long long)st.st_size, max);
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf) {
+        fclose(f);
+        return FW_ENOMEM;
+    }
+    size_t got = fread(buf, 1, size, f);
+    fclose(f);
+    if (got != size) {
+        free(buf);
+        return fw_error_set(err, FW_EIO, "%s: short read", path);
+    }
+    *data = buf;
+    *len = size;
+    return FW_OK;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len, fw_error *err)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return FW_ENOMEM;
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return fw_error_set(err, FW_EIO, "%s: %s", path, strerror(e));
+    }
+    FILE *f = fdopen(fd, "wb");
+    int ok = f && fwrite(data, 1, len, f) == len;
+    ok = (f ? fclose(f) == 0 : (close(fd), 0)) && ok;
+    if (ok && chmod(tmp, 0644) == 0 && rename(tmp, path) == 0) {
+        free(tmp);
+        return FW_OK;
+    }
+    int e = errno;
+    unlink(tmp);
+    free(tmp);
+    return fw_error_set(err, FW_EIO, "%s: %s", path, strerror(e));
 }

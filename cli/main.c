@@ -14,6 +14,16 @@ static const struct command commands[] = {
     {"init", cmd_init, "create the database and load the bundled SILSO data if it is empty"},
     {"import", cmd_import, "import a series: fwpcast import FILE [--name NAME] [--db PATH]"},
     {"datasets", cmd_datasets, "list the stored datasets"},
+    {"architectures", cmd_architectures, "list the model architectures [--json]"},
+    {"train", cmd_train,
+     "train a model: --model NAME --protocol paper|live [--dataset ID|FILE] [--epochs N] "
+     "[--seed S] [--cutoff YYYY-MM] [--threads N] --out FILE [--db PATH] [--json]"},
+    {"eval", cmd_eval, "test metrics of a model: fwpcast eval MODEL [--protocol paper] [--json]"},
+    {"forecast", cmd_forecast,
+     "forecast: fwpcast forecast MODEL [--dataset ID|FILE] [--h N] [--level 80 ...] "
+     "[--cutoff YYYY-MM] [--json]"},
+    {"export", cmd_export, "write a model as JSON (PyTorch state_dict names) or binary"},
+    {"import-model", cmd_import_model, "read a JSON model (ours or the authors' state_dict)"},
 };
 
 static void usage(FILE *out)

@@ -92,6 +92,15 @@ int config_parse(struct model_config *cfg, const char *text, fw_error *err)
     return FW_OK;
 }
 
+void config_format_real(double v, char *buf, size_t size)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
 /* An absent option takes its default, which is recorded so the resolved config is complete. */
 static int set_default(struct model_config *cfg, const char *key, const char *text, void *out,
                        const void *def, size_t size, fw_error *err)
@@ -133,7 +142,7 @@ int config_real(struct model_config *cfg, const char *key, double def, double mi
     struct config_option *o = find(cfg, key);
     if (!o) {
         char text[32];
-        snprintf(text, sizeof text, "%.17g", def);
+        config_format_real(def, text, sizeof text);
         return set_default(cfg, key, text, out, &def, sizeof def, err);
     }
     o->used = 1;

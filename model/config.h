@@ -47,6 +47,9 @@ int config_real(struct model_config *cfg, const char *key, double def, double mi
 int config_choice(struct model_config *cfg, const char *key, const char *const *choices, int def,
                   int *out, fw_error *err);
 
+/* The shortest of %.15g..%.17g that reads back as exactly v ("0.3", not "0.29999..."). */
+void config_format_real(double v, char *buf, size_t size);
+
 /* FW_EINVAL naming the first option no model read (a typo in a key). */
 int config_check_unused(const struct model_config *cfg, fw_error *err);
 

@@ -135,7 +135,7 @@ const struct tensor_info *model_tensor(const struct model *m, const char *name)
 double *model_tensor_data(struct model *m, const char *name)
 {
     const struct tensor_info *t = model_tensor(m, name);
-    if (!t || t->kind == TENSOR_CONST)
+    if (!t || t->kind == TENSOR_CONST || t->kind == TENSOR_UNUSED)
         return NULL;
     return (t->kind == TENSOR_TRAINED ? m->params : m->buffers) + t->offset;
 }

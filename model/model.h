@@ -39,6 +39,8 @@ enum tensor_kind {
     TENSOR_TRAINED, /* in params, receives gradients */
     TENSOR_BUFFER,  /* in buffers: running statistics and the like */
     TENSOR_CONST,   /* not stored: a frozen constant, exported for interchange (fill value) */
+    TENSOR_UNUSED,  /* not stored, never read: exported as fill for interchange, ignored on
+                       import (the fast QKAN's own theta, always overridden) */
 };
 
 #define TENSOR_NAME_MAX 72

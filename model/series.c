@@ -156,3 +156,12 @@ void series_free(struct split_plan *plan)
         plan->scaled = NULL;
     }
 }
+
+void series_rescale(struct split_plan *plan, const struct scaler *scaler)
+{
+    if (plan->scaler.min == scaler->min && plan->scaler.max == scaler->max)
+        return; /* already so: no rounding through the inverse */
+    for (size_t i = 0; i < plan->n_months; i++)
+        plan->scaled[i] = scaler_apply(scaler, scaler_invert(&plan->scaler, plan->scaled[i]));
+    plan->scaler = *scaler;
+}

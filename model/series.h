@@ -52,6 +52,9 @@ int series_prepare(const double *values, size_t n, int first_month, enum protoco
                    fw_error *err);
 void series_free(struct split_plan *plan);
 
+/* Re-expresses the plan's series with another scaler (a trained model's), in place. */
+void series_rescale(struct split_plan *plan, const struct scaler *scaler);
+
 /* Parses "paper" / "live". */
 int series_protocol_parse(const char *text, enum protocol *out);
 const char *series_protocol_name(enum protocol protocol);

@@ -1,0 +1,762 @@
+/* cmd_model — `fwpcast architectures | train | eval | forecast | export | import-model`. */
+#include "cli/cli.h"
+#include "cli/series_source.h"
+#include "db/db.h"
+#include "db/store.h"
+#include "model/forecaster.h"
+#include "model/period.h"
+#include "model/trainer.h"
+#include "server/model_json.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LEVELS 16
+
+/* Prints a JSON object as the last line of stdout. */
+static int print_json(json_t *obj)
+{
+    if (!obj)
+        return 1;
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(obj);
+    if (!text)
+        return 1;
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+static int parse_long(const char *text, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || *end || end == text || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* --- architectures ---------------------------------------------------------------------- */
+
+int cmd_architectures(int argc, char **argv)
+{
+    int json = argc > 1 && !strcmp(argv[1], "--json");
+    if (argc > 1 && !json)
+        return cli_fail("architectures", "usage: fwpcast architectures [--json]");
+    json_t *list = json_array();
+    for (size_t i = 0; i < model_registry_count(); i++) {
+        const struct model_ops *ops = model_registry_at(i);
+        struct model *m = NULL;
+        fw_error err;
+        if (model_create(ops->name, "", 0, &m, &err))
+            return cli_fail("architectures", "%s: %s", ops->name, err.msg);
+        if (json)
+            json_array_append_new(list, json_pack("{s:s, s:I, s:s}", "name", ops->name,
+                                                  "parameters", (json_int_t)m->n_params,
+                                                  "description", ops->description));
+        else
+            printf("%-18s %8zu  %s\n", ops->name, m->n_params, ops->description);
+        model_destroy(m);
+    }
+    if (json)
+        return print_json(json_pack("{s:o}", "architectures", list));
+    json_decref(list);
+    return 0;
+}
+
+/* --- train ------------------------------------------------------------------------------ */
+
+struct train_args {
+    const char *architecture, *protocol, *dataset, *out, *db, *config, *name;
+    long window, horizon, epochs, seed, threads, batch;
+    double lr;
+    int cutoff_month, json, quiet, make_default;
+};
+
+static void print_progress(void *ctx, const struct train_progress *p, const struct train_state *s)
+{
+    (void)s;
+    const struct train_args *a = ctx;
+    if (a->quiet)
+        return;
+    fprintf(stderr, "epoch %3d/%d  train %.6f  val %.6f  best %.6f (epoch %d)  %.2fs  eta %.0fs\n",
+            p->epoch, p->epochs, p->train_loss, p->val_loss, p->best_val, p->best_epoch, p->seconds,
+            p->eta_seconds);
+}
+
+static int parse_train_args(int argc, char **argv, struct train_args *a)
+{
+    static const struct option options[] = {{"model", required_argument, 0, 'm'},
+                                            {"protocol", required_argument, 0, 'p'},
+                                            {"dataset", required_argument, 0, 'd'},
+                                            {"window", required_argument, 0, 'w'},
+                                            {"horizon", required_argument, 0, 'H'},
+                                            {"epochs", required_argument, 0, 'e'},
+                                            {"seed", required_argument, 0, 's'},
+                                            {"cutoff", required_argument, 0, 'c'},
+                                            {"threads", required_argument, 0, 't'},
+                                            {"out", required_argument, 0, 'o'},
+                                            {"json", no_argument, 0, 'j'},
+                                            {"db", required_argument, 0, 'D'},
+                                            {"config", required_argument, 0, 'C'},
+                                            {"batch-size", required_argument, 0, 'b'},
+                                            {"lr", required_argument, 0, 'l'},
+                                            {"quiet", no_argument, 0, 'q'},
+                                            {"name", required_argument, 0, 'n'},
+                                            {"default", no_argument, 0, 'X'},
+                                            {0, 0, 0, 0}};
+    *a = (struct train_args){.architecture = "gated-qkan-fwp",
+                             .protocol = "paper",
+                             .window = 528,
+                             .horizon = 132,
+                             .epochs = 100,
+                             .threads = 1,
+                             .batch = 32,
+                             .lr = 2.5e-3,
+                             .cutoff_month = -1};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        long v;
+        switch (c) {
+        case 'm':
+            a->architecture = optarg;
+            break;
+        case 'p':
+            a->protocol = optarg;
+            break;
+        case 'd':
+            a->dataset = optarg;
+            break;
+        case 'o':
+            a->out = optarg;
+            break;
+        case 'j':
+            a->json = 1;
+            break;
+        case 'q':
+            a->quiet = 1;
+            break;
+        case 'X':
+            a->make_default = 1;
+            break;
+        case 'D':
+            a->db = optarg;
+            break;
+        case 'C':
+            a->config = optarg;
+            break;
+        case 'n':
+            a->name = optarg;
+            break;
+        case 'w':
+        case 'H':
+        case 'e':
+        case 's':
+        case 't':
+        case 'b': {
+            const struct {
+                int code;
+                const char *name;
+                long min, max;
+                long *target;
+            } flags[] = {
+                {'w', "window", 1, 100000, &a->window}, {'H', "horizon", 1, 10000, &a->horizon},
+                {'e', "epochs", 1, 100000, &a->epochs}, {'s', "seed", 0, 0x7fffffffL, &a->seed},
+                {'t', "threads", 1, 256, &a->threads},  {'b', "batch-size", 2, 100000, &a->batch}};
+            for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+                if (flags[i].code != c)
+                    continue;
+                if (parse_long(optarg, flags[i].min, flags[i].max, &v))
+                    return cli_fail("train", "--%s: '%s' is not a number in %ld..%ld",
+                                    flags[i].name, optarg, flags[i].min, flags[i].max) +
+                           1;
+                *flags[i].target = v;
+            }
+            break;
+        }
+        case 'l':
+            if (parse_double(optarg, &a->lr) || !(a->lr > 0))
+                return cli_fail("train", "--lr: '%s' is not a positive number", optarg) + 1;
+            break;
+        case 'c':
+            if (period_parse(optarg, &a->cutoff_month))
+                return cli_fail("train", "--cutoff: '%s' is not YYYY-MM", optarg) + 1;
+            break;
+        default:
+            return cli_fail("train", "unknown or incomplete option '%s'", argv[optind - 1]) + 1;
+        }
+    }
+    if (optind < argc)
+        return cli_fail("train", "unexpected argument '%s'", argv[optind]) + 1;
+    if (!a->out && !a->db)
+        return cli_fail("train", "say where the model goes: --out FILE and/or --db PATH") + 1;
+    return 0;
+}
+
+/* The config text: window and horizon from the flags, then --config's options. */
+static int build_config(const struct train_args *a, char *text, size_t size)
+{
+    int w = snprintf(text, size, "window=%ld;horizon=%ld%s%s", a->window, a->horizon,
+                     a->config && *a->config ? ";" : "", a->config ? a->config : "");
+    return w < 0 || (size_t)w >= size ? -1 : 0;
+}
+
+static json_t *train_result_json(const struct forecaster *f, const struct train_state *s,
+                                 double seconds_per_epoch)
+{
+    json_t *curve = json_array();
+    for (int e = 0; e < s->epochs_done; e++)
+        json_array_append_new(curve,
+                              json_pack("{s:i, s:f, s:f, s:f}", "epoch", e + 1, "train_loss",
+                                        s->curve[e].train_loss, "val_loss", s->curve[e].val_loss,
+                                        "seconds", s->curve[e].seconds));
+    json_t *o = model_json_summary(f);
+    json_object_set_new(o, "epochs", json_integer(s->epochs_done));
+    json_object_set_new(o, "train_loss",
+                        json_real(s->epochs_done ? s->curve[s->epochs_done - 1].train_loss : 0));
+    json_object_set_new(o, "val_loss", json_real(s->best_val));
+    json_object_set_new(o, "best_epoch", json_integer(s->best_epoch));
+    json_object_set_new(o, "seconds_per_epoch", json_real(seconds_per_epoch));
+    json_object_set_new(o, "loss_curve", curve);
+    return o;
+}
+
+/* Stores the model file bytes in the database. */
+static int store_trained(const struct train_args *a, const struct forecaster *f,
+                         const struct series_source *src, const uint8_t *bytes, size_t len,
+                         int64_t *id, fw_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = db_open(cli_db_path(a->db), &db, err);
+    if (!rc)
+        rc = db_migrate(db, NULL, err);
+    json_t *cfg = model_json_config(&f->model->config);
+    json_t *metrics = f->has_test_metrics ? model_json_metrics(&f->test) : NULL;
+    char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+    char *metrics_text =
+        metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    char cutoff[PERIOD_TEXT_MAX] = "", name[STORE_NAME_MAX];
+    if (f->cutoff_month >= 0)
+        period_format(f->cutoff_month, cutoff);
+    if (a->name)
+        snprintf(name, sizeof name, "%s", a->name);
+    else
+        snprintf(name, sizeof name, "%s-%s-seed%llu", f->model->ops->name,
+                 series_protocol_name(f->protocol), (unsigned long long)f->seed);
+    if (!rc) {
+        struct store_model_new nm = {.name = name,
+                                     .architecture = f->model->ops->name,
+                                     .config_json = cfg_text,
+                                     .parameters = (int64_t)f->model->n_params,
+                                     .seed = f->seed,
+                                     .dataset_id = src->dataset_id,
+                                     .data_sha256 = f->data_sha256,
+                                     .cutoff = cutoff[0] ? cutoff : NULL,
+                                     .protocol = series_protocol_name(f->protocol),
+                                     .format_version = FORECASTER_FORMAT_VERSION,
+                                     .weights = bytes,
+                                     .weights_len = len,
+                                     .metrics_json = metrics_text,
+                                     .is_default = a->make_default};
+        rc = store_model_insert(db, &nm, id, err);
+    }
+    free(cfg_text), free(metrics_text);
+    json_decref(cfg), json_decref(metrics);
+    db_close(db);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    struct train_args a;
+    int rc = parse_train_args(argc, argv, &a);
+    if (rc)
+        return rc - 1 ? rc - 1 : 2;
+    fw_error err = {0};
+    enum protocol protocol;
+    if (series_protocol_parse(a.protocol, &protocol))
+        return cli_fail("train", "--protocol must be 'paper' or 'live', not '%s'", a.protocol);
+    char config[1024];
+    if (build_config(&a, config, sizeof config))
+        return cli_fail("train", "--config is too long");
+
+    struct series_source src;
+    if (series_source_load(a.dataset, a.db, &src, &err))
+        return cli_fail("train", "%s", err.msg);
+    struct model *m = NULL;
+    struct split_plan plan = {0};
+    struct train_state state = {0};
+    struct forecaster *f = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int exit_code = 1;
+    if (series_prepare(src.values, src.n, src.first_month, protocol, a.cutoff_month,
+                       (size_t)a.window, (size_t)a.horizon, &plan, &err) ||
+        model_create(a.architecture, config, (uint64_t)a.seed, &m, &err)) {
+        cli_fail("train", "%s", err.msg);
+        goto cleanup;
+    }
+    struct train_options o;
+    train_options_default(&o);
+    o.epochs = (int)a.epochs;
+    o.seed = (uint64_t)a.seed;
+    o.threads = (int)a.threads;
+    o.batch_size = (int)a.batch;
+    o.lr = a.lr;
+    if (!a.quiet) {
+        char first[PERIOD_TEXT_MAX], last[PERIOD_TEXT_MAX];
+        period_format(plan.first_month, first);
+        period_format(plan.first_month + (int)plan.n_months - 1, last);
+        fprintf(stderr,
+                "fwpcast train: %s, %zu parameters, %s protocol on %s (%s..%s, %zu months, "
+                "%zu filled); windows %zu/%zu/%zu; seed %ld, %ld thread(s)\n",
+                a.architecture, m->n_params, a.protocol, src.label, first, last, plan.n_months,
+                plan.filled, plan.train.end - plan.train.begin, plan.val.end - plan.val.begin,
+                plan.test.end - plan.test.begin, a.seed, a.threads);
+    }
+    if ((rc = train_state_init(&state, m, &o)) ||
+        (rc = train_run(m, &plan, &o, &state, print_progress, &a, NULL, &err))) {
+        cli_fail("train", "%s", err.msg[0] ? err.msg : fw_strerror(rc));
+        goto cleanup;
+    }
+    rc = forecaster_create(m, &plan.scaler, &f);
+    if (rc)
+        goto cleanup;
+    m = NULL; /* owned by f */
+    f->protocol = protocol;
+    f->seed = (uint64_t)a.seed;
+    f->cutoff_month = a.cutoff_month;
+    f->data_first_month = plan.first_month;
+    f->data_last_month = plan.first_month + (int)plan.n_months - 1;
+    snprintf(f->data_sha256, sizeof f->data_sha256, "%s", src.sha256);
+    f->epochs = state.epochs_done;
+    f->best_epoch = state.best_epoch;
+    f->train_loss = state.curve[state.epochs_done - 1].train_loss;
+    f->val_loss = state.best_val;
+    double total = 0;
+    for (int e = 0; e < state.epochs_done; e++)
+        total += state.curve[e].seconds;
+    double seconds_per_epoch = total / state.epochs_done;
+    if ((rc = forecaster_calibrate(f, &plan, NULL)))
+        goto cleanup;
+    if (protocol == PROTOCOL_PAPER) {
+        if ((rc = forecaster_evaluate(f, &plan, plan.test, NULL, &f->test)))
+            goto cleanup;
+        f->has_test_metrics = 1;
+    }
+    if ((rc = forecaster_save(f, &bytes, &len)))
+        goto cleanup;
+    if (a.out && cli_write_file(a.out, bytes, len, &err)) {
+        cli_fail("train", "%s", err.msg);
+        goto cleanup;
+    }
+    int64_t model_id = 0;
+    if (a.db && store_trained(&a, f, &src, bytes, len, &model_id, &err)) {
+        cli_fail("train", "storing the model: %s", err.msg);
+        goto cleanup;
+    }
+    if (!a.quiet) {
+        fprintf(stderr, "fwpcast train: best validation loss %.6f at epoch %d; %.3f s/epoch",
+                state.best_val, state.best_epoch, seconds_per_epoch);
+        if (a.out)
+            fprintf(stderr, "; wrote %s (%zu bytes)", a.out, len);
+        if (model_id)
+            fprintf(stderr, "; model %lld in %s", (long long)model_id, cli_db_path(a.db));
+        fputc('\n', stderr);
+    }
+    if (a.json) {
+        json_t *o2 = train_result_json(f, &state, seconds_per_epoch);
+        if (model_id)
+            json_object_set_new(o2, "model_id", json_integer(model_id));
+        print_json(o2);
+    } else if (f->has_test_metrics) {
+        printf("test (%zu windows): scaled MSE %.4f, peak amplitude error %.1f, peak timing "
+               "error %.1f months, R2 %.3f\n",
+               f->test.n_windows, f->test.scaled_mse, f->test.peak_amplitude_error,
+               f->test.peak_timing_error, f->test.r2);
+    }
+    exit_code = 0;
+cleanup:
+    if (exit_code && rc && !err.msg[0])
+        cli_fail("train", "%s", fw_strerror(rc));
+    free(bytes);
+    forecaster_free(f);
+    model_destroy(m);
+    train_state_free(&state);
+    series_free(&plan);
+    series_source_free(&src);
+    return exit_code;
+}
+
+/* --- shared by eval, forecast, export ---------------------------------------------------- */
+
+/* Loads a model given as a file path, or as a numeric id from the database. */
+static int load_model(const char *cmd, const char *spec, const char *db_path,
+                      struct forecaster **out)
+{
+    fw_error err = {0};
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    long id;
+    struct store_model *sm = NULL;
+    sqlite3 *db = NULL;
+    int rc;
+    if (!parse_long(spec, 1, 0x7fffffffL, &id) && !cli_file_exists(spec)) {
+        rc = db_open(cli_db_path(db_path), &db, &err);
+        if (!rc)
+            rc = db_migrate(db, NULL, &err);
+        if (!rc)
+            rc = store_model_get(db, id, &sm, &err);
+        db_close(db);
+        if (rc)
+            return cli_fail(cmd, "model %ld: %s", id, err.msg);
+        rc = forecaster_load(sm->weights, sm->weights_len, out, &err);
+        store_model_free(sm);
+    } else {
+        if (cli_read_file(spec, 1u << 30, &bytes, &len, &err))
+            return cli_fail(cmd, "%s", err.msg);
+        rc = forecaster_load(bytes, len, out, &err);
+        free(bytes);
+    }
+    if (rc)
+        return cli_fail(cmd, "%s: %s", spec, err.msg);
+    return 0;
+}
+
+/* --- eval --------------------------------------------------------------------------------- */
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option options[] = {{"protocol", required_argument, 0, 'p'},
+                                            {"dataset", required_argument, 0, 'd'},
+                                            {"db", required_argument, 0, 'D'},
+                                            {"json", no_argument, 0, 'j'},
+                                            {0, 0, 0, 0}};
+    const char *protocol_text = "paper", *dataset = NULL, *db = NULL;
+    int json = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (c == 'p')
+            protocol_text = optarg;
+        else if (c == 'd')
+            dataset = optarg;
+        else if (c == 'D')
+            db = optarg;
+        else if (c == 'j')
+            json = 1;
+        else
+            return cli_fail("eval", "unknown or incomplete option '%s'", argv[optind - 1]) + 1;
+    }
+    if (optind != argc - 1)
+        return cli_fail("eval", "usage: fwpcast eval MODEL [--protocol paper|live] "
+                                "[--dataset ID|FILE] [--json]") +
+               1;
+    enum protocol protocol;
+    if (series_protocol_parse(protocol_text, &protocol))
+        return cli_fail("eval", "--protocol must be 'paper' or 'live'") + 1;
+    struct forecaster *f = NULL;
+    if (load_model("eval", argv[optind], db, &f))
+        return 1;
+    fw_error err = {0};
+    struct series_source src;
+    struct split_plan plan = {0};
+    int exit_code = 1;
+    if (series_source_load(dataset, db, &src, &err)) {
+        forecaster_free(f);
+        return cli_fail("eval", "%s", err.msg);
+    }
+    if (series_prepare(src.values, src.n, src.first_month, protocol, f->cutoff_month,
+                       (size_t)f->model->window, (size_t)f->model->horizon, &plan, &err)) {
+        cli_fail("eval", "%s", err.msg);
+        goto cleanup;
+    }
+    series_rescale(&plan, &f->scaler);
+    struct split_range range = protocol == PROTOCOL_PAPER ? plan.test : plan.val;
+    struct forecast_metrics m;
+    if (forecaster_evaluate(f, &plan, range, NULL, &m)) {
+        cli_fail("eval", "evaluation failed");
+        goto cleanup;
+    }
+    if (json) {
+        json_t *o = model_json_metrics(&m);
+        json_object_set_new(o, "split", json_string(protocol == PROTOCOL_PAPER ? "test" : "val"));
+        json_object_set_new(o, "scaled_mse", json_real(m.scaled_mse));
+        json_object_set_new(o, "dataset", json_string(src.label));
+        print_json(o);
+    } else {
+        printf("%s split, %zu windows of %zu months (%s)\n",
+               protocol == PROTOCOL_PAPER ? "test" : "validation", m.n_windows, m.horizon,
+               src.label);
+        printf("  scaled MSE            %.6f\n  scaled MAE            %.6f\n"
+               "  scaled RMSE           %.6f\n  R2                    %.4f\n"
+               "  MAE                   %.2f\n  RMSE                  %.2f\n"
+               "  peak amplitude error  %.2f\n  peak timing error     %.2f months\n"
+               "  sMAPE                 %.2f %%\n",
+               m.scaled_mse, m.scaled_mae, m.scaled_rmse, m.r2, m.mae, m.rmse,
+               m.peak_amplitude_error, m.peak_timing_error, m.smape);
+    }
+    exit_code = 0;
+cleanup:
+    series_free(&plan);
+    series_source_free(&src);
+    forecaster_free(f);
+    return exit_code;
+}
+
+/* --- forecast ----------------------------------------------------------------------------- */
+
+int cmd_forecast(int argc, char **argv)
+{
+    static const struct option options[] = {{"dataset", required_argument, 0, 'd'},
+                                            {"db", required_argument, 0, 'D'},
+                                            {"h", required_argument, 0, 'h'},
+                                            {"level", required_argument, 0, 'l'},
+                                            {"cutoff", required_argument, 0, 'c'},
+                                            {"json", no_argument, 0, 'j'},
+                                            {0, 0, 0, 0}};
+    const char *dataset = NULL, *db = NULL;
+    long h = -1;
+    double levels[MAX_LEVELS];
+    size_t n_levels = 0;
+    int json = 0, cutoff = -1, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            dataset = optarg;
+            break;
+        case 'D':
+            db = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            if (parse_long(optarg, 1, 100000, &h))
+                return cli_fail("forecast", "--h must be a positive integer, not '%s'", optarg) + 1;
+            break;
+        case 'l':
+            if (n_levels == MAX_LEVELS || parse_double(optarg, &levels[n_levels]) ||
+                !(levels[n_levels] > 0 && levels[n_levels] < 100))
+                return cli_fail("forecast", "--level must be in (0, 100) (at most %d levels)",
+                                MAX_LEVELS) +
+                       1;
+            n_levels++;
+            break;
+        case 'c':
+            if (period_parse(optarg, &cutoff))
+                return cli_fail("forecast", "--cutoff: '%s' is not YYYY-MM", optarg) + 1;
+            break;
+        default:
+            return cli_fail("forecast", "unknown or incomplete option '%s'", argv[optind - 1]) + 1;
+        }
+    }
+    if (optind != argc - 1)
+        return cli_fail("forecast", "usage: fwpcast forecast MODEL [--dataset ID|FILE] [--h N] "
+                                    "[--level 80 ...] [--cutoff YYYY-MM] [--json]") +
+               1;
+    struct forecaster *f = NULL;
+    if (load_model("forecast", argv[optind], db, &f))
+        return 1;
+    if (h < 0)
+        h = f->model->horizon;
+    if (h > f->model->horizon) {
+        int horizon = f->model->horizon;
+        forecaster_free(f);
+        return cli_fail("forecast", "--h %ld is beyond the model's horizon (%d)", h, horizon);
+    }
+    fw_error err = {0};
+    struct series_source src;
+    if (series_source_load(dataset, db, &src, &err)) {
+        forecaster_free(f);
+        return cli_fail("forecast", "%s", err.msg);
+    }
+    int exit_code = 1;
+    size_t n = src.n;
+    int last = src.first_month + (int)src.n - 1;
+    double *point = malloc((size_t)h * sizeof *point);
+    double *lo = malloc((n_levels ? n_levels : 1) * (size_t)h * sizeof *lo);
+    double *hi = malloc((n_levels ? n_levels : 1) * (size_t)h * sizeof *hi);
+    if (!point || !lo || !hi)
+        goto cleanup;
+    if (cutoff >= 0) {
+        if (cutoff < src.first_month || cutoff > last) {
+            char a[PERIOD_TEXT_MAX], b[PERIOD_TEXT_MAX];
+            period_format(src.first_month, a);
+            period_format(last, b);
+            cli_fail("forecast", "--cutoff is outside the data (%s..%s)", a, b);
+            goto cleanup;
+        }
+        n = (size_t)(cutoff - src.first_month) + 1;
+        last = cutoff;
+    }
+    int guaranteed = 1;
+    if (forecaster_predict(f, src.values, n, (size_t)h, levels, n_levels, NULL, point, lo, hi,
+                           &guaranteed, &err)) {
+        cli_fail("forecast", "%s", err.msg);
+        goto cleanup;
+    }
+    json_t *rows = json_array();
+    for (long j = 0; j < h; j++) {
+        char period[PERIOD_TEXT_MAX];
+        period_format(last + 1 + (int)j, period);
+        json_t *row = json_pack("{s:s, s:f}", "period", period, "value", point[j]);
+        for (size_t i = 0; i < n_levels; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "lo-%g", levels[i]);
+            json_object_set_new(row, key, json_real(lo[i * (size_t)h + (size_t)j]));
+            snprintf(key, sizeof key, "hi-%g", levels[i]);
+            json_object_set_new(row, key, json_real(hi[i * (size_t)h + (size_t)j]));
+        }
+        json_array_append_new(rows, row);
+    }
+    char last_text[PERIOD_TEXT_MAX];
+    period_format(last, last_text);
+    if (json) {
+        print_json(json_pack("{s:s, s:s, s:s, s:I, s:b, s:o}", "model", argv[optind], "dataset",
+                             src.label, "last_observed", last_text, "h", (json_int_t)h,
+                             "intervals_guaranteed", guaranteed, "forecast", rows));
+    } else {
+        printf("forecast after %s (%s), %ld months:\n", last_text, src.label, h);
+        for (long j = 0; j < h; j++) {
+            json_t *row = json_array_get(rows, (size_t)j);
+            printf("%s %8.1f", json_string_value(json_object_get(row, "period")), point[j]);
+            for (size_t i = 0; i < n_levels; i++)
+                printf("  [%g%%: %.1f .. %.1f]", levels[i], lo[i * (size_t)h + (size_t)j],
+                       hi[i * (size_t)h + (size_t)j]);
+            printf("\n");
+        }
+        json_decref(rows);
+    }
+    exit_code = 0;
+cleanup:
+    free(point), free(lo), free(hi);
+    series_source_free(&src);
+    forecaster_free(f);
+    return exit_code;
+}
+
+/* --- export / import-model ---------------------------------------------------------------- */
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option options[] = {{"format", required_argument, 0, 'f'},
+                                            {"out", required_argument, 0, 'o'},
+                                            {"db", required_argument, 0, 'D'},
+                                            {0, 0, 0, 0}};
+    const char *format = "json", *out = NULL, *db = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (c == 'f')
+            format = optarg;
+        else if (c == 'o')
+            out = optarg;
+        else if (c == 'D')
+            db = optarg;
+        else
+            return cli_fail("export", "unknown or incomplete option '%s'", argv[optind - 1]) + 1;
+    }
+    if (optind != argc - 1 || (strcmp(format, "json") && strcmp(format, "binary")))
+        return cli_fail("export",
+                        "usage: fwpcast export MODEL [--format json|binary] [--out FILE]") +
+               1;
+    struct forecaster *f = NULL;
+    if (load_model("export", argv[optind], db, &f))
+        return 1;
+    fw_error err = {0};
+    int rc = 1;
+    if (!strcmp(format, "json")) {
+        json_t *doc = model_json_export(f);
+        char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(doc);
+        if (text) {
+            size_t len = strlen(text);
+            text[len] = '\n';
+            rc = out ? cli_write_file(out, text, len + 1, &err)
+                     : (fwrite(text, 1, len + 1, stdout) != len + 1);
+            free(text);
+        }
+    } else {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        if (!forecaster_save(f, &bytes, &len))
+            rc = out ? cli_write_file(out, bytes, len, &err)
+                     : (fwrite(bytes, 1, len, stdout) != len);
+        free(bytes);
+    }
+    forecaster_free(f);
+    if (rc)
+        return cli_fail("export", "%s", err.msg[0] ? err.msg : "writing failed");
+    return 0;
+}
+
+int cmd_import_model(int argc, char **argv)
+{
+    static const struct option options[] = {{"out", required_argument, 0, 'o'},
+                                            {"scaler-min", required_argument, 0, 'a'},
+                                            {"scaler-max", required_argument, 0, 'b'},
+                                            {0, 0, 0, 0}};
+    const char *out = NULL;
+    struct scaler scaler = {NAN, NAN};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if ((c == 'a' && !parse_double(optarg, &scaler.min)) ||
+                 (c == 'b' && !parse_double(optarg, &scaler.max)))
+            continue;
+        else
+            return cli_fail("import-model", "bad or unknown option '%s'", argv[optind - 1]) + 1;
+    }
+    if (optind != argc - 1 || !out)
+        return cli_fail("import-model", "usage: fwpcast import-model FILE.json --out MODEL.fwp "
+                                        "[--scaler-min X --scaler-max Y]") +
+               1;
+    json_error_t jerr;
+    json_t *doc = json_load_file(argv[optind], 0, &jerr);
+    if (!doc)
+        return cli_fail("import-model", "%s: line %d, column %d: %s", argv[optind], jerr.line,
+                        jerr.column, jerr.text);
+    fw_error err = {0};
+    struct forecaster *f = NULL;
+    int have_scaler = isfinite(scaler.min) && isfinite(scaler.max);
+    int rc = model_json_import(doc, have_scaler ? &scaler : NULL, &f, &err);
+    json_decref(doc);
+    if (rc)
+        return cli_fail("import-model", "%s: %s", argv[optind], err.msg);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    rc = forecaster_save(f, &bytes, &len);
+    if (!rc)
+        rc = cli_write_file(out, bytes, len, &err);
+    if (!rc)
+        printf("%s: %s, %zu parameters\n", out, f->model->ops->name, f->model->n_params);
+    free(bytes);
+    forecaster_free(f);
+    return rc ? cli_fail("import-model", "%s", err.msg[0] ? err.msg : fw_strerror(rc)) : 0;
+}

@@ -1,0 +1,296 @@
+/* forecaster — a trained model with scaler, intervals and provenance (see forecaster.h). */
+#include "model/forecaster.h"
+#include "model/bytes.h"
+#include "model/conformal.h"
+#include "model/trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char MAGIC[8] = {'F', 'W', 'P', 'C', 'A', 'S', 'T', '\0'};
+
+int forecaster_create(struct model *model, const struct scaler *scaler, struct forecaster **out)
+{
+    struct forecaster *f = calloc(1, sizeof *f);
+    if (!f)
+        return FW_ENOMEM;
+    f->model = model;
+    f->scaler = *scaler;
+    f->cutoff_month = -1;
+    f->data_first_month = f->data_last_month = -1;
+    *out = f;
+    return FW_OK;
+}
+
+void forecaster_free(struct forecaster *f)
+{
+    if (!f)
+        return;
+    model_destroy(f->model);
+    free(f->residuals);
+    free(f);
+}
+
+/* Predictions and truths of the windows in range. */
+static int predict_range(struct forecaster *f, const struct split_plan *plan,
+                         struct split_range range, struct pool *pool, double **pred_out,
+                         double **truth_out)
+{
+    size_t n = range.end - range.begin, h = (size_t)f->model->horizon;
+    size_t *starts = malloc((n ? n : 1) * sizeof *starts);
+    double *pred = malloc((n ? n : 1) * h * sizeof *pred);
+    double *truth = malloc((n ? n : 1) * h * sizeof *truth);
+    if (!starts || !pred || !truth) {
+        free(starts), free(pred), free(truth);
+        return FW_ENOMEM;
+    }
+    for (size_t k = 0; k < n; k++) {
+        starts[k] = range.begin + k;
+        memcpy(truth + k * h, plan->scaled + starts[k] + plan->window, h * sizeof(double));
+    }
+    int rc = train_predict(f->model, plan->scaled, starts, n, pool, pred);
+    free(starts);
+    if (rc) {
+        free(pred), free(truth);
+        return rc;
+    }
+    *pred_out = pred;
+    *truth_out = truth;
+    return FW_OK;
+}
+
+int forecaster_calibrate(struct forecaster *f, const struct split_plan *plan, struct pool *pool)
+{
+    size_t n = plan->val.end - plan->val.begin, h = (size_t)f->model->horizon;
+    double *pred, *truth;
+    int rc = predict_range(f, plan, plan->val, pool, &pred, &truth);
+    if (rc)
+        return rc;
+    double *residuals = malloc((n ? n : 1) * h * sizeof *residuals);
+    if (!residuals) {
+        free(pred), free(truth);
+        return FW_ENOMEM;
+    }
+    conformal_fit(n, h, pred, truth, residuals);
+    free(pred), free(truth);
+    free(f->residuals);
+    f->residuals = residuals;
+    f->n_calibration = n;
+    return FW_OK;
+}
+
+int forecaster_evaluate(struct forecaster *f, const struct split_plan *plan,
+                        struct split_range range, struct pool *pool, struct forecast_metrics *out)
+{
+    double *pred, *truth;
+    int rc = predict_range(f, plan, range, pool, &pred, &truth);
+    if (rc)
+        return rc;
+    metrics_compute(range.end - range.begin, (size_t)f->model->horizon, pred, truth,
+                    f->scaler.max - f->scaler.min, f->scaler.min, out);
+    free(pred), free(truth);
+    return FW_OK;
+}
+
+int forecaster_predict(struct forecaster *f, const double *history, size_t n, size_t h,
+                       const double *levels, size_t n_levels, struct pool *pool, double *point,
+                       double *lo, double *hi, int *guaranteed, fw_error *err)
+{
+    struct model *m = f->model;
+    size_t L = (size_t)m->window;
+    if (h == 0 || h > (size_t)m->horizon)
+        return fw_error_set(err, FW_ERANGE, "h must be in 1..%d (the model's horizon)", m->horizon);
+    if (n < L)
+        return fw_error_set(err, FW_EINVAL, "the model needs %zu months of history, got %zu", L, n);
+    for (size_t i = 0; i < n_levels; i++)
+        if (!(levels[i] > 0 && levels[i] < 100))
+            return fw_error_set(err, FW_ERANGE, "levels must be in (0, 100), got %g", levels[i]);
+    double *window = malloc(L * sizeof *window), *out = malloc((size_t)m->horizon * sizeof *out);
+    if (!window || !out) {
+        free(window), free(out);
+        return FW_ENOMEM;
+    }
+    /* the last L months, missing values filled forward then backward as in training */
+    const double *src = history + n - L;
+    size_t first = 0;
+    while (first < L && isnan(src[first]))
+        first++;
+    if (first == L) {
+        free(window), free(out);
+        return fw_error_set(err, FW_EINVAL, "every value of the last %zu months is missing", L);
+    }
+    for (size_t t = 0; t < L; t++) {
+        double v = t < first ? src[first] : src[t];
+        if (isnan(v))
+            v = window[t - 1] * (f->scaler.max - f->scaler.min) + f->scaler.min;
+        window[t] = scaler_apply(&f->scaler, v);
+    }
+    size_t start = 0;
+    int rc = train_predict(m, window, &start, 1, pool, out);
+    if (!rc) {
+        double range = f->scaler.max - f->scaler.min;
+        int all_guaranteed = 1;
+        for (size_t j = 0; j < h; j++) {
+            point[j] = scaler_invert(&f->scaler, out[j]);
+            for (size_t i = 0; i < n_levels; i++) {
+                int g = 1;
+                double half =
+                    conformal_halfwidth(f->residuals, f->n_calibration, j, levels[i], &g) * range;
+                all_guaranteed &= g;
+                lo[i * h + j] = point[j] - half;
+                hi[i * h + j] = point[j] + half;
+            }
+        }
+        if (guaranteed)
+            *guaranteed = all_guaranteed;
+    }
+    free(window), free(out);
+    return rc;
+}
+
+static void put_metrics(struct bytes_writer *w, const struct forecast_metrics *m)
+{
+    bytes_put_u64(w, m->n_windows);
+    bytes_put_u64(w, m->horizon);
+    const double v[] = {
+        m->scaled_mse, m->scaled_mae,           m->scaled_rmse,       m->r2,   m->mse, m->mae,
+        m->rmse,       m->peak_amplitude_error, m->peak_timing_error, m->smape};
+    bytes_put_f64s(w, v, sizeof v / sizeof v[0]);
+}
+
+static void get_metrics(struct bytes_reader *r, struct forecast_metrics *m)
+{
+    m->n_windows = bytes_get_u64(r);
+    m->horizon = bytes_get_u64(r);
+    double v[10];
+    bytes_get_f64s(r, v, 10);
+    m->scaled_mse = v[0], m->scaled_mae = v[1], m->scaled_rmse = v[2], m->r2 = v[3];
+    m->mse = v[4], m->mae = v[5], m->rmse = v[6], m->peak_amplitude_error = v[7];
+    m->peak_timing_error = v[8], m->smape = v[9];
+}
+
+int forecaster_save(const struct forecaster *f, uint8_t **data, size_t *len)
+{
+    const struct model *m = f->model;
+    char config[CONFIG_MAX_OPTIONS * (CONFIG_KEY_MAX + CONFIG_VALUE_MAX + 2)];
+    if (config_format(&m->config, config, sizeof config))
+        return FW_ERANGE;
+    struct bytes_writer w = {0};
+    bytes_put(&w, MAGIC, sizeof MAGIC);
+    bytes_put_u32(&w, FORECASTER_FORMAT_VERSION);
+    bytes_put_str(&w, m->ops->name);
+    bytes_put_str(&w, config);
+    bytes_put_u64(&w, m->n_params);
+    bytes_put_u64(&w, m->n_buffers);
+    bytes_put_f64(&w, f->scaler.min);
+    bytes_put_f64(&w, f->scaler.max);
+    bytes_put_u32(&w, (uint32_t)f->protocol);
+    bytes_put_u64(&w, f->seed);
+    bytes_put_u32(&w, (uint32_t)f->cutoff_month);
+    bytes_put_u32(&w, (uint32_t)f->data_first_month);
+    bytes_put_u32(&w, (uint32_t)f->data_last_month);
+    bytes_put_str(&w, f->data_sha256);
+    bytes_put_u32(&w, (uint32_t)f->epochs);
+    bytes_put_u32(&w, (uint32_t)f->best_epoch);
+    bytes_put_f64(&w, f->train_loss);
+    bytes_put_f64(&w, f->val_loss);
+    bytes_put_u32(&w, (uint32_t)f->has_test_metrics);
+    put_metrics(&w, &f->test);
+    bytes_put_u64(&w, f->n_calibration);
+    bytes_put_f64s(&w, f->residuals, f->n_calibration * (size_t)m->horizon);
+    bytes_put_f64s(&w, m->params, m->n_params);
+    bytes_put_f64s(&w, m->buffers, m->n_buffers);
+    if (w.failed) {
+        bytes_writer_free(&w);
+        return FW_ENOMEM;
+    }
+    bytes_put_u32(&w, bytes_crc32(0, w.data, w.len));
+    uint8_t *out = bytes_take(&w, len);
+    if (!out)
+        return FW_ENOMEM;
+    *data = out;
+    return FW_OK;
+}
+
+int forecaster_load(const uint8_t *data, size_t len, struct forecaster **out, fw_error *err)
+{
+    if (len < sizeof MAGIC + 8 || memcmp(data, MAGIC, sizeof MAGIC))
+        return fw_error_set(err, FW_ECORRUPT, "not an fwpcast model file (bad magic)");
+    struct bytes_reader r = {data, len - 4, sizeof MAGIC, 0};
+    uint32_t version = bytes_get_u32(&r);
+    if (version != FORECASTER_FORMAT_VERSION)
+        return fw_error_set(err, FW_EVERSION,
+                            "model file format version %u; this fwpcast reads version %u", version,
+                            FORECASTER_FORMAT_VERSION);
+    uint32_t stored = (uint32_t)data[len - 4] | (uint32_t)data[len - 3] << 8 |
+                      (uint32_t)data[len - 2] << 16 | (uint32_t)data[len - 1] << 24;
+    if (bytes_crc32(0, data, len - 4) != stored)
+        return fw_error_set(err, FW_ECORRUPT,
+                            "model file checksum mismatch (corrupt or "
+                            "truncated)");
+    char arch[64], config[CONFIG_MAX_OPTIONS * (CONFIG_KEY_MAX + CONFIG_VALUE_MAX + 2)];
+    bytes_get_str(&r, arch, sizeof arch);
+    bytes_get_str(&r, config, sizeof config);
+    uint64_t n_params = bytes_get_u64(&r), n_buffers = bytes_get_u64(&r);
+    if (r.failed)
+        return fw_error_set(err, FW_ECORRUPT, "model file header is truncated");
+    struct model *m = NULL;
+    int rc = model_create(arch, config, 0, &m, err);
+    if (rc)
+        return rc == FW_ENOMEM ? rc : fw_error_set(err, FW_ECORRUPT, "model file: %s", err->msg);
+    if (n_params != m->n_params || n_buffers != m->n_buffers) {
+        model_destroy(m);
+        return fw_error_set(err, FW_ECORRUPT,
+                            "model file has %llu parameters; %s with its config has %zu",
+                            (unsigned long long)n_params, arch, m->n_params);
+    }
+    struct scaler scaler;
+    scaler.min = bytes_get_f64(&r);
+    scaler.max = bytes_get_f64(&r);
+    struct forecaster *f = NULL;
+    rc = forecaster_create(m, &scaler, &f);
+    if (rc) {
+        model_destroy(m);
+        return rc;
+    }
+    f->protocol = (enum protocol)bytes_get_u32(&r);
+    f->seed = bytes_get_u64(&r);
+    f->cutoff_month = (int)bytes_get_u32(&r);
+    f->data_first_month = (int)bytes_get_u32(&r);
+    f->data_last_month = (int)bytes_get_u32(&r);
+    bytes_get_str(&r, f->data_sha256, sizeof f->data_sha256);
+    f->epochs = (int)bytes_get_u32(&r);
+    f->best_epoch = (int)bytes_get_u32(&r);
+    f->train_loss = bytes_get_f64(&r);
+    f->val_loss = bytes_get_f64(&r);
+    f->has_test_metrics = (int)bytes_get_u32(&r);
+    get_metrics(&r, &f->test);
+    uint64_t n_cal = bytes_get_u64(&r);
+    size_t h = (size_t)m->horizon;
+    if (r.failed || n_cal > (r.len - r.pos) / 8 / h || !(scaler.max > scaler.min)) {
+        forecaster_free(f);
+        return fw_error_set(err, FW_ECORRUPT, "model file metadata is invalid");
+    }
+    f->n_calibration = n_cal;
+    f->residuals = malloc((n_cal ? n_cal : 1) * h * sizeof(double));
+    if (!f->residuals) {
+        forecaster_free(f);
+        return FW_ENOMEM;
+    }
+    bytes_get_f64s(&r, f->residuals, n_cal * h);
+    bytes_get_f64s(&r, m->params, m->n_params);
+    bytes_get_f64s(&r, m->buffers, m->n_buffers);
+    if (r.failed || r.pos != r.len) {
+        forecaster_free(f);
+        return fw_error_set(err, FW_ECORRUPT, "model file is truncated or has trailing bytes");
+    }
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->params[i])) {
+            forecaster_free(f);
+            return fw_error_set(err, FW_ECORRUPT, "model file has a non-finite parameter");
+        }
+    model_params_changed(m);
+    *out = f;
+    return FW_OK;
+}

@@ -1,0 +1,349 @@
+/* model_json — JSON export/import and summaries of models (see model_json.h). */
+#include "server/model_json.h"
+#include "model/period.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *model_json_config(const struct model_config *cfg)
+{
+    json_t *obj = json_object();
+    for (size_t i = 0; obj && i < cfg->n; i++) {
+        const char *v = cfg->options[i].value;
+        char *end;
+        double d = strtod(v, &end);
+        json_t *value;
+        if (*end == '\0' && end != v && isfinite(d))
+            value = (d == floor(d) && fabs(d) < 1e15 && !strpbrk(v, ".eE"))
+                        ? json_integer((json_int_t)d)
+                        : json_real(d);
+        else
+            value = json_string(v);
+        if (json_object_set_new(obj, cfg->options[i].key, value)) {
+            json_decref(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+int model_json_config_text(const json_t *obj, char *text, size_t size, fw_error *err)
+{
+    if (!json_is_object(obj))
+        return fw_error_set(err, FW_EINVAL, "config must be a JSON object");
+    size_t used = 0;
+    const char *key;
+    json_t *value;
+    text[0] = '\0';
+    json_object_foreach((json_t *)obj, key, value)
+    {
+        char buf[64];
+        if (json_is_integer(value))
+            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(value));
+        else if (json_is_real(value))
+            config_format_real(json_real_value(value), buf, sizeof buf);
+        else if (json_is_boolean(value))
+            snprintf(buf, sizeof buf, "%d", json_is_true(value));
+        else if (json_is_string(value) && json_string_length(value) < sizeof buf)
+            snprintf(buf, sizeof buf, "%s", json_string_value(value));
+        else
+            return fw_error_set(err, FW_EINVAL,
+                                "config option '%.40s' must be a number, string or boolean", key);
+        int w = snprintf(text + used, size - used, "%s%s=%s", used ? ";" : "", key, buf);
+        if (w < 0 || (size_t)w >= size - used)
+            return fw_error_set(err, FW_EINVAL, "config has too many options");
+        used += (size_t)w;
+    }
+    return FW_OK;
+}
+
+json_t *model_json_metrics(const struct forecast_metrics *m)
+{
+    return json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "windows",
+                     (json_int_t)m->n_windows, "horizon", (json_int_t)m->horizon, "scaled_mse",
+                     m->scaled_mse, "scaled_mae", m->scaled_mae, "scaled_rmse", m->scaled_rmse,
+                     "r2", m->r2, "mse", m->mse, "mae", m->mae, "rmse", m->rmse,
+                     "peak_amplitude_error", m->peak_amplitude_error, "peak_timing_error",
+                     m->peak_timing_error, "smape", m->smape);
+}
+
+static json_t *period_or_null(int month)
+{
+    if (month < 0)
+        return json_null();
+    char text[PERIOD_TEXT_MAX];
+    period_format(month, text);
+    return json_string(text);
+}
+
+json_t *model_json_summary(const struct forecaster *f)
+{
+    const struct model *m = f->model;
+    json_t *o = json_pack(
+        "{s:s, s:I, s:o, s:i, s:i, s:s, s:I, s:o, s:o, s:o, s:s, s:{s:f, s:f}, s:{s:i, s:i, "
+        "s:f, s:f}, s:I}",
+        "architecture", m->ops->name, "parameters", (json_int_t)m->n_params, "config",
+        model_json_config(&m->config), "window", m->window, "horizon", m->horizon, "protocol",
+        series_protocol_name(f->protocol), "seed", (json_int_t)f->seed, "cutoff",
+        period_or_null(f->cutoff_month), "data_first", period_or_null(f->data_first_month),
+        "data_last", period_or_null(f->data_last_month), "data_sha256", f->data_sha256, "scaler",
+        "min", f->scaler.min, "max", f->scaler.max, "training", "epochs", f->epochs, "best_epoch",
+        f->best_epoch, "train_loss", f->train_loss, "val_loss", f->val_loss, "calibration_windows",
+        (json_int_t)f->n_calibration);
+    if (o && f->has_test_metrics)
+        json_object_set_new(o, "test_metrics", model_json_metrics(&f->test));
+    return o;
+}
+
+static json_t *doubles(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_real(v[i]))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static size_t tensor_count(const struct tensor_info *t)
+{
+    size_t n = 1;
+    for (int d = 0; d < t->ndim; d++)
+        n *= (size_t)t->shape[d];
+    return n;
+}
+
+static json_t *tensor_json(const struct model *m, const struct tensor_info *t)
+{
+    json_t *shape = json_array();
+    for (int d = 0; shape && d < t->ndim; d++)
+        json_array_append_new(shape, json_integer(t->shape[d]));
+    size_t n = tensor_count(t);
+    json_t *data = NULL;
+    if (t->kind == TENSOR_TRAINED) {
+        data = doubles(m->params + t->offset, n);
+    } else if (t->kind == TENSOR_BUFFER) {
+        if (t->ndim == 0) /* num_batches_tracked is an integer in PyTorch */
+            data = json_pack("[I]", (json_int_t)m->buffers[t->offset]);
+        else
+            data = doubles(m->buffers + t->offset, n);
+    } else {
+        data = json_array();
+        for (size_t i = 0; data && i < n; i++)
+            json_array_append_new(data, json_real(t->fill));
+    }
+    const char *kind = t->kind == TENSOR_TRAINED  ? "trained"
+                       : t->kind == TENSOR_BUFFER ? "buffer"
+                       : t->kind == TENSOR_UNUSED ? "unused"
+                                                  : "frozen";
+    return json_pack("{s:o, s:s, s:o}", "shape", shape, "kind", kind, "data", data);
+}
+
+json_t *model_json_export(const struct forecaster *f)
+{
+    const struct model *m = f->model;
+    json_t *state = json_object();
+    for (size_t i = 0; state && i < m->n_tensors; i++) {
+        json_t *t = tensor_json(m, &m->tensors[i]);
+        if (!t || json_object_set_new(state, m->tensors[i].name, t)) {
+            json_decref(state);
+            return NULL;
+        }
+    }
+    json_t *residuals = json_array();
+    for (int j = 0; residuals && j < m->horizon; j++)
+        json_array_append_new(
+            residuals, doubles(f->residuals + (size_t)j * f->n_calibration, f->n_calibration));
+    json_t *doc = model_json_summary(f);
+    if (!doc || !state || !residuals) {
+        json_decref(doc), json_decref(state), json_decref(residuals);
+        return NULL;
+    }
+    json_object_set_new(doc, "format", json_string(MODEL_JSON_FORMAT));
+    json_object_set_new(doc, "version", json_integer(MODEL_JSON_VERSION));
+    json_object_set_new(doc, "conformal_residuals", residuals);
+    json_object_set_new(doc, "state_dict", state);
+    return doc;
+}
+
+/* A tensor from {"shape": [...], "data": [...]} or a bare nested/flat list of numbers. */
+static int read_tensor(const json_t *entry, const struct tensor_info *t, double *dst, fw_error *err)
+{
+    const json_t *data = json_is_object(entry) ? json_object_get(entry, "data") : entry;
+    const json_t *shape = json_is_object(entry) ? json_object_get(entry, "shape") : NULL;
+    if (shape) {
+        if (!json_is_array(shape) || json_array_size(shape) != (size_t)t->ndim)
+            return fw_error_set(err, FW_EINVAL, "%s: shape has %zu dimensions, expected %d",
+                                t->name, json_array_size(shape), t->ndim);
+        for (int d = 0; d < t->ndim; d++) {
+            json_t *dim = json_array_get(shape, (size_t)d);
+            if (!json_is_integer(dim) || json_integer_value(dim) != t->shape[d])
+                return fw_error_set(err, FW_EINVAL, "%s: dimension %d is not %d", t->name, d,
+                                    t->shape[d]);
+        }
+    }
+    size_t n = tensor_count(t);
+    if (!json_is_array(data) || json_array_size(data) != n)
+        return fw_error_set(err, FW_EINVAL, "%s: expected %zu numbers", t->name, n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(data, i);
+        if (!json_is_number(v) || !isfinite(json_number_value(v)))
+            return fw_error_set(err, FW_EINVAL, "%s[%zu]: not a finite number", t->name, i);
+        dst[i] = json_number_value(v);
+    }
+    return FW_OK;
+}
+
+static int check_frozen(const json_t *entry, const struct tensor_info *t, fw_error *err)
+{
+    size_t n = tensor_count(t);
+    double *tmp = malloc(n * sizeof *tmp);
+    if (!tmp)
+        return FW_ENOMEM;
+    int rc = read_tensor(entry, t, tmp, err);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (tmp[i] != t->fill)
+            rc = fw_error_set(err, FW_EINVAL, "%s is frozen at %g in this model, found %g", t->name,
+                              t->fill, tmp[i]);
+    free(tmp);
+    return rc;
+}
+
+int model_json_import(const json_t *doc, const struct scaler *scaler, struct forecaster **out,
+                      fw_error *err)
+{
+    if (!json_is_object(doc))
+        return fw_error_set(err, FW_EINVAL, "model JSON must be an object");
+    const json_t *state = json_object_get(doc, "state_dict");
+    if (!state)
+        state = doc; /* a bare state_dict */
+    if (!json_is_object(state))
+        return fw_error_set(err, FW_EINVAL, "state_dict must be an object");
+    const char *arch = json_string_value(json_object_get(doc, "architecture"));
+    char config[1024] = "";
+    const json_t *cfg = json_object_get(doc, "config");
+    if (cfg) {
+        int rc = model_json_config_text(cfg, config, sizeof config, err);
+        if (rc)
+            return rc;
+    }
+    struct scaler sc;
+    const json_t *js = json_object_get(doc, "scaler");
+    if (js) {
+        json_t *mn = json_object_get(js, "min"), *mx = json_object_get(js, "max");
+        if (!json_is_number(mn) || !json_is_number(mx))
+            return fw_error_set(err, FW_EINVAL, "scaler needs numbers min and max");
+        sc.min = json_number_value(mn);
+        sc.max = json_number_value(mx);
+    } else if (scaler) {
+        sc = *scaler;
+    } else {
+        return fw_error_set(err, FW_EINVAL,
+                            "no scaler: add \"scaler\": {\"min\": ..., \"max\": ...} (the paper "
+                            "protocol's is min 0, max 398.2)");
+    }
+    if (!isfinite(sc.min) || !isfinite(sc.max) || !(sc.max > sc.min))
+        return fw_error_set(err, FW_EINVAL, "scaler max must exceed min");
+
+    struct model *m = NULL;
+    int rc = model_create(arch ? arch : "gated-qkan-fwp", config, 0, &m, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; !rc && i < m->n_tensors; i++) {
+        const struct tensor_info *t = &m->tensors[i];
+        const json_t *entry = json_object_get(state, t->name);
+        if (t->kind == TENSOR_UNUSED)
+            continue;
+        if (t->kind == TENSOR_CONST) {
+            if (entry)
+                rc = check_frozen(entry, t, err);
+            continue;
+        }
+        if (!entry) {
+            rc = fw_error_set(err, FW_EINVAL, "state_dict lacks %s", t->name);
+            break;
+        }
+        double *dst = (t->kind == TENSOR_TRAINED ? m->params : m->buffers) + t->offset;
+        rc = read_tensor(entry, t, dst, err);
+    }
+    struct forecaster *f = NULL;
+    if (!rc)
+        rc = forecaster_create(m, &sc, &f);
+    if (rc) {
+        model_destroy(m);
+        return rc;
+    }
+    model_params_changed(m);
+    /* provenance and intervals when the document carries them */
+    const json_t *res = json_object_get(doc, "conformal_residuals");
+    if (json_is_array(res) && json_array_size(res) == (size_t)m->horizon) {
+        size_t n = json_array_size(json_array_get(res, 0));
+        f->residuals = malloc((n ? n : 1) * (size_t)m->horizon * sizeof(double));
+        if (!f->residuals) {
+            forecaster_free(f);
+            return FW_ENOMEM;
+        }
+        for (int j = 0; j < m->horizon; j++) {
+            const json_t *row = json_array_get(res, (size_t)j);
+            for (size_t k = 0; k < n; k++) {
+                const json_t *v = json_array_get(row, k);
+                if (!json_is_number(v) || json_array_size(row) != n) {
+                    forecaster_free(f);
+                    return fw_error_set(err, FW_EINVAL, "conformal_residuals[%d] is malformed", j);
+                }
+                f->residuals[(size_t)j * n + k] = json_number_value(v);
+            }
+        }
+        f->n_calibration = n;
+    }
+    const char *protocol = json_string_value(json_object_get(doc, "protocol"));
+    if (protocol)
+        series_protocol_parse(protocol, &f->protocol);
+    json_t *seed = json_object_get(doc, "seed");
+    if (json_is_integer(seed))
+        f->seed = (uint64_t)json_integer_value(seed);
+    const char *sha = json_string_value(json_object_get(doc, "data_sha256"));
+    if (sha && strlen(sha) < sizeof f->data_sha256)
+        strcpy(f->data_sha256, sha);
+    const json_t *training = json_object_get(doc, "training");
+    if (json_is_object(training)) {
+        f->epochs = (int)json_integer_value(json_object_get(training, "epochs"));
+        f->best_epoch = (int)json_integer_value(json_object_get(training, "best_epoch"));
+        f->train_loss = json_number_value(json_object_get(training, "train_loss"));
+        f->val_loss = json_number_value(json_object_get(training, "val_loss"));
+    }
+    const json_t *tm = json_object_get(doc, "test_metrics");
+    if (json_is_object(tm)) {
+        struct forecast_metrics *m = &f->test;
+        f->has_test_metrics = 1;
+        m->n_windows = (size_t)json_integer_value(json_object_get(tm, "windows"));
+        m->horizon = (size_t)json_integer_value(json_object_get(tm, "horizon"));
+        const char *names[] = {
+            "scaled_mse", "scaled_mae",           "scaled_rmse",       "r2",   "mse", "mae",
+            "rmse",       "peak_amplitude_error", "peak_timing_error", "smape"};
+        double *fields[] = {&m->scaled_mse,
+                            &m->scaled_mae,
+                            &m->scaled_rmse,
+                            &m->r2,
+                            &m->mse,
+                            &m->mae,
+                            &m->rmse,
+                            &m->peak_amplitude_error,
+                            &m->peak_timing_error,
+                            &m->smape};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            *fields[i] = json_number_value(json_object_get(tm, names[i]));
+    }
+    const char *periods[3] = {json_string_value(json_object_get(doc, "cutoff")),
+                              json_string_value(json_object_get(doc, "data_first")),
+                              json_string_value(json_object_get(doc, "data_last"))};
+    int *months[3] = {&f->cutoff_month, &f->data_first_month, &f->data_last_month};
+    for (int i = 0; i < 3; i++)
+        if (periods[i])
+            period_parse(periods[i], months[i]);
+    *out = f;
+    return FW_OK;
+}

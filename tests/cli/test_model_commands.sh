@@ -1,0 +1,126 @@
+#!/bin/sh
+# CLI test for `fwpcast architectures | train | eval | forecast | export | import-model`: a tiny
+# model trained on the bundled SILSO series, the --json contract (one JSON object on the last
+# line of stdout), determinism (same seed and data: byte-identical model file and forecast,
+# whatever the thread count), the JSON export round trip, and bad input failing with a message,
+# a non-zero exit and nothing on stdout.
+# Usage: tests/cli/test_model_commands.sh [path/to/fwpcast]   (run from the project root)
+set -eu
+
+root=$(pwd)
+bin=${1:-${FWPCAST_BIN:-$root/build/fwpcast}}
+case $bin in /*) ;; *) bin=$root/$bin ;; esac
+[ -x "$bin" ] || { echo "test_model_commands: no binary at $bin" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fwpcast-model-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+export FWPCAST_DATA="$root/data"
+unset FWPCAST_DB
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+ok() { echo "ok: $*"; }
+
+small="--window 48 --horizon 12 --epochs 2 --quiet"
+cfg="slow_dim=4;hidden=6;fast_in=3;fast_out=4"
+
+# --- architectures ---
+"$bin" architectures --json >"$tmp/arch.json"
+if grep -q '"name":"gated-qkan-fwp","parameters":12474' "$tmp/arch.json"; then
+    ok "architectures lists gated-qkan-fwp with 12474 parameters"
+else
+    fail "architectures --json: $(cat "$tmp/arch.json")"
+fi
+
+# --- train, twice with one thread and once with two: identical files ---
+"$bin" train --protocol live $small --config "$cfg" --seed 7 --out "$tmp/a.fwp" --json >"$tmp/train.out"
+"$bin" train --protocol live $small --config "$cfg" --seed 7 --out "$tmp/b.fwp" >/dev/null
+"$bin" train --protocol live $small --config "$cfg" --seed 7 --threads 2 --out "$tmp/c.fwp" >/dev/null
+"$bin" train --protocol live $small --config "$cfg" --seed 8 --out "$tmp/d.fwp" >/dev/null
+last=$(tail -n 1 "$tmp/train.out")
+case $last in
+'{'*'"parameters":'*'"best_epoch":'*'"seconds_per_epoch":'*'}') ok "train --json prints the summary last" ;;
+*) fail "train --json last line: $last" ;;
+esac
+if cmp -s "$tmp/a.fwp" "$tmp/b.fwp" && cmp -s "$tmp/a.fwp" "$tmp/c.fwp"; then
+    ok "same seed: byte-identical model files (1 and 2 threads)"
+else
+    fail "same seed gave different model files"
+fi
+cmp -s "$tmp/a.fwp" "$tmp/d.fwp" && fail "a different seed gave the same model" || ok "another seed differs"
+
+# --- forecast: deterministic JSON, periods after the last month, intervals ---
+"$bin" forecast "$tmp/a.fwp" --level 80 --level 95 --json >"$tmp/f1.json"
+"$bin" forecast "$tmp/c.fwp" --level 80 --level 95 --json >"$tmp/f2.json"
+# the "model" field names the file; everything else must match
+sed 's/"model":"[^"]*"//' "$tmp/f1.json" >"$tmp/f1.cmp"
+sed 's/"model":"[^"]*"//' "$tmp/f2.json" >"$tmp/f2.cmp"
+cmp -s "$tmp/f1.cmp" "$tmp/f2.cmp" && ok "forecast JSON is identical" || fail "forecasts differ"
+if grep -q '"last_observed":"2026-09"' "$tmp/f1.json" && grep -q '"period":"2026-10"' "$tmp/f1.json" &&
+    grep -q '"period":"2027-09"' "$tmp/f1.json" && ! grep -q '"period":"2027-10"' "$tmp/f1.json" &&
+    grep -q '"lo-95"' "$tmp/f1.json" && grep -q '"hi-80"' "$tmp/f1.json"; then
+    ok "forecast covers 2026-10..2027-09 with lo/hi bounds"
+else
+    fail "forecast JSON: $(head -c 400 "$tmp/f1.json")"
+fi
+"$bin" forecast "$tmp/a.fwp" --cutoff 2019-12 --h 3 --json >"$tmp/f3.json"
+grep -q '"period":"2020-01"' "$tmp/f3.json" && grep -q '"h":3' "$tmp/f3.json" &&
+    ok "forecast --cutoff starts the month after" || fail "cutoff forecast: $(cat "$tmp/f3.json")"
+
+# --- eval ---
+"$bin" eval "$tmp/a.fwp" --protocol live --json >"$tmp/eval.json"
+grep -q '"scaled_mse":' "$tmp/eval.json" && grep -q '"peak_timing_error":' "$tmp/eval.json" &&
+    ok "eval --json has the paper's metrics" || fail "eval: $(cat "$tmp/eval.json")"
+
+# --- export / import round trip ---
+"$bin" export "$tmp/a.fwp" --format json --out "$tmp/a.json"
+"$bin" import-model "$tmp/a.json" --out "$tmp/a2.fwp" >/dev/null
+cmp -s "$tmp/a.fwp" "$tmp/a2.fwp" && ok "export -> import-model is byte-identical" ||
+    fail "JSON round trip changed the model"
+grep -q '"fwp_cell.theta_head_A.weight"' "$tmp/a.json" && ok "export uses the authors' tensor names" ||
+    fail "export lacks fwp_cell.theta_head_A.weight"
+
+# --- bad input: message on stderr, non-zero exit, nothing on stdout ---
+printf 'garbage' >"$tmp/garbage.fwp"
+head -c 1000 "$tmp/a.fwp" >"$tmp/truncated.fwp"
+expect_failure() {
+    name=$1 pattern=$2
+    shift 2
+    set +e
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    code=$?
+    set -e
+    if [ "$code" -eq 0 ]; then
+        fail "$name: exit 0"
+    elif [ -s "$tmp/out" ]; then
+        fail "$name: wrote to stdout: $(head -c 200 "$tmp/out")"
+    elif ! grep -qF -- "$pattern" "$tmp/err"; then
+        fail "$name: stderr lacks '$pattern': $(cat "$tmp/err")"
+    else
+        ok "$name"
+    fi
+}
+expect_failure "unknown model" "unknown architecture" "$bin" train --model nope --out "$tmp/x.fwp"
+expect_failure "unknown protocol" "--protocol" "$bin" train --protocol weekly --out "$tmp/x.fwp"
+expect_failure "no output" "--out" "$bin" train --epochs 1
+expect_failure "bad epochs" "--epochs" "$bin" train --epochs 0 --out "$tmp/x.fwp"
+expect_failure "bad config" "windw" "$bin" train --config windw=3 --out "$tmp/x.fwp"
+expect_failure "cutoff outside data" "outside the data" "$bin" train $small --cutoff 1700-01 --out "$tmp/x.fwp"
+expect_failure "missing dataset file" "nope.csv" "$bin" train $small --dataset "$tmp/nope.csv" --out "$tmp/x.fwp"
+expect_failure "missing model file" "nope.fwp" "$bin" forecast "$tmp/nope.fwp"
+expect_failure "corrupt model file" "bad magic" "$bin" forecast "$tmp/garbage.fwp"
+expect_failure "truncated model file" "checksum" "$bin" eval "$tmp/truncated.fwp"
+expect_failure "h zero" "--h" "$bin" forecast "$tmp/a.fwp" --h 0
+expect_failure "h beyond horizon" "beyond the model's horizon" "$bin" forecast "$tmp/a.fwp" --h 13
+expect_failure "level 100" "--level" "$bin" forecast "$tmp/a.fwp" --level 100
+expect_failure "forecast cutoff outside" "outside the data" "$bin" forecast "$tmp/a.fwp" --cutoff 2030-01
+expect_failure "bad export format" "usage" "$bin" export "$tmp/a.fwp" --format xml
+[ ! -e "$tmp/x.fwp" ] && ok "failed trainings wrote no model file" || fail "a failed training left $tmp/x.fwp"
+
+if [ "$failures" -ne 0 ]; then
+    echo "test_model_commands: $failures failure(s)" >&2
+    exit 1
+fi
+echo "test_model_commands: all passed"

@@ -1,0 +1,196 @@
+/* Tests for model/trainer: determinism (same seed, any thread count), the best-validation
+ * checkpoint, cancellation, and resume reaching the same weights as an uninterrupted run. */
+#include "testutil.h"
+#include "model/trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG   "window=24;horizon=6;slow_dim=3;hidden=4;fast_in=2;fast_out=3"
+#define N_MONTHS 160
+
+static void make_plan(struct split_plan *plan)
+{
+    double values[N_MONTHS];
+    rng r;
+    rng_seed(&r, 77);
+    for (int t = 0; t < N_MONTHS; t++) /* an 11-"year" cycle with noise, rounded like SILSO */
+        values[t] = round(10 * (60 + 50 * sin(2 * M_PI * t / 40.0) + 8 * rng_normal(&r))) / 10;
+    assert_int_equal(
+        series_prepare(values, N_MONTHS, 1800 * 12, PROTOCOL_PAPER, -1, 24, 6, plan, NULL), 0);
+}
+
+static void options(struct train_options *o, int epochs, int threads)
+{
+    train_options_default(o);
+    o->epochs = epochs;
+    o->threads = threads;
+    o->batch_size = 8;
+    o->seed = 3;
+}
+
+/* Trains a fresh model; returns it (caller destroys) and fills the state. */
+static struct model *train(const struct split_plan *plan, const struct train_options *o,
+                           struct train_state *s)
+{
+    struct model *m = NULL;
+    assert_int_equal(model_create("gated-qkan-fwp", CONFIG, o->seed, &m, NULL), 0);
+    assert_int_equal(train_state_init(s, m, o), 0);
+    assert_int_equal(train_run(m, plan, o, s, NULL, NULL, NULL, NULL), 0);
+    return m;
+}
+
+static void test_deterministic_across_threads(void **state)
+{
+    (void)state;
+    struct split_plan plan;
+    make_plan(&plan);
+    struct train_options o1, o2;
+    options(&o1, 3, 1);
+    options(&o2, 3, 2);
+    struct train_state s1, s2, s3;
+    struct model *a = train(&plan, &o1, &s1), *b = train(&plan, &o1, &s2),
+                 *c = train(&plan, &o2, &s3);
+    assert_memory_equal(a->params, b->params, a->n_params * sizeof(double));
+    assert_memory_equal(a->params, c->params, a->n_params * sizeof(double));
+    assert_memory_equal(a->buffers, c->buffers, a->n_buffers * sizeof(double));
+    for (int e = 0; e < 3; e++) {
+        assert_true(s1.curve[e].train_loss == s3.curve[e].train_loss);
+        assert_true(s1.curve[e].val_loss == s3.curve[e].val_loss);
+    }
+    /* a different seed trains differently */
+    struct train_options o4;
+    options(&o4, 3, 1);
+    o4.seed = 4;
+    struct train_state s4;
+    struct model *d = train(&plan, &o4, &s4);
+    assert_memory_not_equal(a->params, d->params, a->n_params * sizeof(double));
+    model_destroy(a), model_destroy(b), model_destroy(c), model_destroy(d);
+    train_state_free(&s1), train_state_free(&s2), train_state_free(&s3), train_state_free(&s4);
+    series_free(&plan);
+}
+
+static void test_learns_and_keeps_best(void **state)
+{
+    (void)state;
+    struct split_plan plan;
+    make_plan(&plan);
+    struct train_options o;
+    options(&o, 8, 1);
+    struct train_state s;
+    struct model *m = train(&plan, &o, &s);
+    assert_int_equal(s.epochs_done, 8);
+    assert_true(s.curve[7].train_loss < s.curve[0].train_loss);
+    /* the model ends with the best-validation weights, whose loss is the recorded best */
+    assert_memory_equal(m->params, s.best_params, m->n_params * sizeof(double));
+    double best = INFINITY;
+    int best_epoch = 0;
+    for (int e = 0; e < 8; e++)
+        if (s.curve[e].val_loss < best) {
+            best = s.curve[e].val_loss;
+            best_epoch = e + 1;
+        }
+    assert_int_equal(s.best_epoch, best_epoch);
+    double val;
+    assert_int_equal(train_eval_loss(m, &plan, plan.val, 1.0, NULL, &val), 0);
+    assert_true(val == s.best_val);
+    model_destroy(m);
+    train_state_free(&s);
+    series_free(&plan);
+}
+
+struct cancel_ctx {
+    atomic_int flag;
+    int at_epoch;
+    uint8_t *saved;
+    size_t saved_len;
+};
+
+static void cancel_after(void *ctx, const struct train_progress *p, const struct train_state *s)
+{
+    struct cancel_ctx *c = ctx;
+    if (p->epoch == c->at_epoch) {
+        assert_int_equal(train_state_save(s, &c->saved, &c->saved_len), 0);
+        atomic_store(&c->flag, 1);
+    }
+}
+
+static void test_cancel_and_resume_match_uninterrupted(void **state)
+{
+    (void)state;
+    struct split_plan plan;
+    make_plan(&plan);
+    struct train_options o;
+    options(&o, 5, 2);
+    struct train_state full;
+    struct model *reference = train(&plan, &o, &full);
+
+    /* the same run, cancelled after epoch 2 (checkpoint saved there) */
+    struct model *m = NULL;
+    assert_int_equal(model_create("gated-qkan-fwp", CONFIG, o.seed, &m, NULL), 0);
+    struct train_state s;
+    assert_int_equal(train_state_init(&s, m, &o), 0);
+    struct cancel_ctx c = {.at_epoch = 2};
+    atomic_init(&c.flag, 0);
+    assert_int_equal(train_run(m, &plan, &o, &s, cancel_after, &c, &c.flag, NULL), FW_ECANCELLED);
+    assert_int_equal(s.epochs_done, 2);
+    model_destroy(m);
+    train_state_free(&s);
+
+    /* a new process: a fresh model, the checkpoint loaded, training continued */
+    assert_int_equal(model_create("gated-qkan-fwp", CONFIG, 999, &m, NULL), 0);
+    struct train_state resumed;
+    fw_error err;
+    assert_int_equal(train_state_load(&resumed, m, &o, c.saved, c.saved_len, &err), 0);
+    assert_int_equal(resumed.epochs_done, 2);
+    assert_int_equal(train_run(m, &plan, &o, &resumed, NULL, NULL, NULL, NULL), 0);
+    assert_memory_equal(m->params, reference->params, m->n_params * sizeof(double));
+    assert_memory_equal(m->buffers, reference->buffers, m->n_buffers * sizeof(double));
+    for (int e = 0; e < 5; e++)
+        assert_true(resumed.curve[e].val_loss == full.curve[e].val_loss);
+
+    /* a damaged checkpoint is refused */
+    c.saved[c.saved_len / 2] ^= 0x40;
+    struct train_state bad;
+    assert_int_equal(train_state_load(&bad, m, &o, c.saved, c.saved_len, &err), FW_ECORRUPT);
+    assert_int_equal(train_state_load(&bad, m, &o, c.saved, 3, &err), FW_ECORRUPT);
+
+    free(c.saved);
+    model_destroy(m), model_destroy(reference);
+    train_state_free(&resumed), train_state_free(&full);
+    series_free(&plan);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    struct split_plan plan;
+    make_plan(&plan);
+    struct model *m = NULL;
+    assert_int_equal(model_create("gated-qkan-fwp", "window=12;horizon=6", 0, &m, NULL), 0);
+    struct train_options o;
+    options(&o, 1, 1);
+    struct train_state s;
+    assert_int_equal(train_state_init(&s, m, &o), 0);
+    fw_error err;
+    /* the model's window differs from the data's */
+    assert_int_equal(train_run(m, &plan, &o, &s, NULL, NULL, NULL, &err), FW_EINVAL);
+    assert_non_null(strstr(err.msg, "window"));
+    o.batch_size = 1;
+    assert_int_equal(train_run(m, &plan, &o, &s, NULL, NULL, NULL, &err), FW_EINVAL);
+    model_destroy(m);
+    train_state_free(&s);
+    series_free(&plan);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deterministic_across_threads),
+        cmocka_unit_test(test_learns_and_keeps_best),
+        cmocka_unit_test(test_cancel_and_resume_match_uninterrupted),
+        cmocka_unit_test(test_bad_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
