@@ -44,3 +44,56 @@ void fwp_backward_sequential(size_t L, size_t na, size_t nb, const double *a, co
                              double *da, double *db, double *dg, double *scratch);
 
 #endif
+
+/*
+ * The batch scan: many windows over one shared sequence of T steps (a training batch cuts its
+ * windows from one series). One recursion runs over the whole span,
+ *   Theta(t) = g_t Theta(t-1) + (1 - g_t) a_t b_t^T,  Theta(-1) = 0,
+ * and window k, covering steps [s_k, e_k], is exactly
+ *   theta_k = Theta(e_k) - P_k Theta(s_k - 1),  P_k = prod_{t=s_k..e_k} g_t,
+ * so the whole batch costs one O(T na nb) scan instead of n GEMMs of O(L na nb), and the
+ * backward pass yields per-step gradients directly. The scan runs in FWP_SCAN_BLOCKS fixed row
+ * blocks of theta (tasks for a pool; per-block partial sums are reduced in block order), so the
+ * results do not depend on the number of threads. The backward pass recomputes states from
+ * checkpoints every FWP_SCAN_CHECKPOINT steps instead of keeping all T of them.
+ *
+ * Step t reads its rows at a + row[t]*na, b + row[t]*nb, g[row[t]] (rows may repeat: the slow
+ * programmer's outputs are shared by months with equal values). The struct owns its workspace;
+ * the inputs are borrowed and must stay valid from forward to backward.
+ */
+#define FWP_SCAN_BLOCKS     4
+#define FWP_SCAN_CHECKPOINT 64
+
+struct fwp_scan {
+    size_t T, na, nb, L, n, cap_T, cap_n;
+    const double *a, *b, *g;
+    const int *row;
+    const size_t *start;
+    double *prod;                     /* n: P_k */
+    double *snap_end, *snap_before;   /* n x na x nb */
+    double *ckpt;                     /* ceil(T / CK) x na x nb: Theta before step c*CK */
+    double *seg;                      /* FWP_SCAN_BLOCKS x CK x na x nb (row slices) */
+    double *db_part, *dg_part;        /* FWP_SCAN_BLOCKS x T x nb, FWP_SCAN_BLOCKS x T */
+    double *lambda;                   /* na x nb */
+    size_t *event_start, *event_fill; /* T + 1 each */
+    size_t *events;                   /* 2n: window * 2 + (0: it ends here, 1: starts next) */
+    const double *dtheta;             /* backward input, n x na x nb (borrowed) */
+    double *da, *db, *dg;             /* backward outputs, T x na, T x nb, T (borrowed) */
+};
+
+/* Sets up a scan of T steps and n windows of length L starting at start[k] (start[k] + L <= T).
+ * Reuses the workspace when it is large enough. */
+int fwp_scan_prepare(struct fwp_scan *s, size_t T, size_t na, size_t nb, size_t L, size_t n,
+                     const double *a, const double *b, const double *g, const int *row,
+                     const size_t *start);
+void fwp_scan_free(struct fwp_scan *s);
+
+/* Forward for row block `block` (run all FWP_SCAN_BLOCKS, in any order or in parallel), then
+ * fwp_scan_forward_finish writes theta (n x na x nb). */
+void fwp_scan_forward_block(struct fwp_scan *s, size_t block);
+void fwp_scan_forward_finish(struct fwp_scan *s, double *theta);
+
+/* Backward: set dtheta (n x na x nb) and the outputs da (T x na), db (T x nb), dg (T), run
+ * every block, then fwp_scan_backward_finish. */
+void fwp_scan_backward_block(struct fwp_scan *s, size_t block);
+void fwp_scan_backward_finish(struct fwp_scan *s);

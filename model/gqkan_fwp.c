@@ -11,46 +11,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RECURRENCE_PARALLEL, RECURRENCE_SEQUENTIAL };
+/* scan: one recursion over the batch's span (fwp_scan, the default); parallel: each window's
+ * closed form; sequential: each window's recursion step by step. All three are exact. */
+enum { RECURRENCE_SCAN, RECURRENCE_PARALLEL, RECURRENCE_SEQUENTIAL };
 
-/* Per-thread scratch for the per-window work. */
+/* Per-thread scratch for the per-window paths (parallel, sequential). */
 struct thread_scratch {
-    double *a, *b, *g;    /* gathered rows: L x na, L x nb, L */
-    double *tmp;          /* L x max(na, nb) */
-    double *states;       /* sequential recurrence: L x na x nb */
-    double *da, *db, *dg; /* sequential backward outputs before the copy */
+    double *a, *b, *g; /* gathered rows: L x na, L x nb, L */
+    double *tmp;       /* L x max(na, nb) + 3 na nb */
+    double *states;    /* sequential recurrence: L x na x nb */
 };
 
-struct workspace {
-    size_t n_cap, nu_cap, span_cap;
-    int threads;
-    /* the batch's distinct values */
-    size_t nu, span, lo;
-    int *u_of_month;          /* span: index into uvals, -1 if not covered */
-    double *uvals;            /* nu */
+/* Sized by the batch's span of months (and so its distinct values). */
+struct span_arrays {
+    size_t cap;
+    int *u_of_month;          /* span: index into uvals */
+    double *uvals;            /* nu <= span */
     double *z, *silu, *dsilu; /* ds x nu */
     double *q;                /* ds x nu */
     double *rt;               /* nu x dh */
     double *at, *bt, *gate;   /* nu x na, nu x nb, nu */
-    /* per window */
-    double *w, *p;                          /* n x L */
-    double *theta;                          /* n x na x nb */
-    double *u;                              /* n x fin: fast QKAN inputs */
-    double *h;                              /* n x fout: fast QKAN outputs */
-    double *bn_out, *xhat, *inv_std, *mask; /* n x fout, fout, n x fout */
-    double *dh;                             /* n x fout */
-    double *dA, *dB, *dG; /* n x L x na, n x L x nb, n x L: per-window recursion grads */
-    double *dwp, *dbp;    /* n x fin */
-    /* occurrences of each distinct value, as CSR over (window, step) */
-    size_t *occ_start;  /* nu + 1 */
-    size_t *occ_cursor; /* nu */
-    size_t *occ;        /* n x L: window * L + step */
-    /* slow backward */
-    double *dat, *dbt, *dgt; /* nu x na, nu x nb, nu */
-    double *drt;             /* nu x dh */
-    double *dq, *dz;         /* ds x nu */
-    double *qkan_acc;
+    double *dat, *dbt, *dgt;  /* nu x na, nu x nb, nu */
+    double *drt;              /* nu x dh */
+    double *dq, *dz;          /* ds x nu */
+    double *mda, *mdb, *mdg;  /* span x na, span x nb, span: per-month recursion gradients */
+};
+
+/* Sized by the number of windows. */
+struct window_arrays {
+    size_t cap;
+    size_t *starts, *rel_start;        /* n: as given, and relative to the span */
+    double *w, *p;                     /* n x L (per-window paths) */
+    double *theta, *G;                 /* n x na x nb: programmed angles, their gradient */
+    double *u, *h;                     /* n x fin, n x fout: fast QKAN in and out */
+    double *bn_out, *xhat, *mask, *dh; /* n x fout */
+    double *dwp, *dbp;                 /* n x fin */
+    double *dA, *dB, *dG;              /* n x L x {na, nb, 1} (per-window paths) */
+};
+
+struct workspace {
+    size_t nu, span, lo, n;
+    int mode; /* the recursion path of the last forward (RECURRENCE_*) */
+    int threads;
+    struct span_arrays sp;
+    struct window_arrays win;
+    double *inv_std;  /* fout */
+    double *qkan_acc; /* the slow QKAN's gradient accumulator */
     struct thread_scratch *scratch;
+    struct fwp_scan scan;
 };
 
 struct gqkan {
@@ -65,9 +73,6 @@ struct gqkan {
     struct qkan_work slow_work;
     struct batchnorm bn;
     /* the last training forward, for backward */
-    const struct model_batch *batch;
-    size_t batch_n;
-    size_t *starts_copy;
     const double *input;
     int have_forward;
     struct workspace ws;
@@ -96,7 +101,8 @@ static int read_options(struct gqkan *m, struct model_config *cfg, fw_error *err
         (rc = config_int(cfg, "fast_reps", 2, 1, DARUAN_MAX_REPS, &v[7], err)) ||
         (rc = config_int(cfg, "batchnorm", 1, 0, 1, &v[8], err)) ||
         (rc = config_choice(cfg, "readout", readouts, 0, &readout, err)) ||
-        (rc = config_choice(cfg, "recurrence", recurrences, 0, &m->recurrence, err)) ||
+        (rc =
+             config_choice(cfg, "recurrence", recurrences, RECURRENCE_SCAN, &m->recurrence, err)) ||
         (rc = config_real(cfg, "dropout", 0.3, 0.0, 0.95, &m->dropout, err)) ||
         (rc = config_real(cfg, "gate_bias", 2.0, -20.0, 20.0, &m->gate_bias, err)))
         return rc;
@@ -254,27 +260,45 @@ static void init_params(struct gqkan *m, uint64_t seed)
     model_init_linear(&r, m->wo, m->bo, m->fout, m->H);
 }
 
-static void free_workspace(struct workspace *ws)
+static void free_span(struct span_arrays *sp)
 {
-    if (ws->scratch) {
-        for (int t = 0; t < ws->threads; t++) {
-            struct thread_scratch *s = &ws->scratch[t];
-            free(s->a), free(s->b), free(s->g), free(s->tmp), free(s->states);
-            free(s->da), free(s->db), free(s->dg);
-        }
-    }
-    free(ws->scratch);
-    double **arrays[] = {
-        &ws->uvals,   &ws->z,    &ws->silu, &ws->dsilu, &ws->q,  &ws->rt, &ws->at,      &ws->bt,
-        &ws->gate,    &ws->w,    &ws->p,    &ws->theta, &ws->u,  &ws->h,  &ws->bn_out,  &ws->xhat,
-        &ws->inv_std, &ws->mask, &ws->dh,   &ws->dA,    &ws->dB, &ws->dG, &ws->dwp,     &ws->dbp,
-        &ws->dat,     &ws->dbt,  &ws->dgt,  &ws->drt,   &ws->dq, &ws->dz, &ws->qkan_acc};
+    double **arrays[] = {&sp->uvals, &sp->z,  &sp->silu, &sp->dsilu, &sp->q,   &sp->rt,
+                         &sp->at,    &sp->bt, &sp->gate, &sp->dat,   &sp->dbt, &sp->dgt,
+                         &sp->drt,   &sp->dq, &sp->dz,   &sp->mda,   &sp->mdb, &sp->mdg};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(*arrays[i]);
-    free(ws->u_of_month);
-    free(ws->occ_start);
-    free(ws->occ_cursor);
-    free(ws->occ);
+    free(sp->u_of_month);
+    memset(sp, 0, sizeof *sp);
+}
+
+static void free_windows(struct window_arrays *w)
+{
+    double **arrays[] = {&w->w,    &w->p,  &w->theta, &w->G,   &w->u,  &w->h,  &w->bn_out, &w->xhat,
+                         &w->mask, &w->dh, &w->dwp,   &w->dbp, &w->dA, &w->dB, &w->dG};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        free(*arrays[i]);
+    free(w->starts), free(w->rel_start);
+    memset(w, 0, sizeof *w);
+}
+
+static void free_scratch(struct workspace *ws)
+{
+    for (int t = 0; ws->scratch && t < ws->threads; t++) {
+        struct thread_scratch *s = &ws->scratch[t];
+        free(s->a), free(s->b), free(s->g), free(s->tmp), free(s->states);
+    }
+    free(ws->scratch);
+    ws->scratch = NULL;
+    ws->threads = 0;
+}
+
+static void free_workspace(struct workspace *ws)
+{
+    free_span(&ws->sp);
+    free_windows(&ws->win);
+    free_scratch(ws);
+    fwp_scan_free(&ws->scan);
+    free(ws->inv_std), free(ws->qkan_acc);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -285,7 +309,6 @@ static void gqkan_destroy(struct model *base)
         return;
     free_workspace(&m->ws);
     qkan_work_free(&m->slow_work);
-    free(m->starts_copy);
     free(base->params), free(base->grads), free(base->buffers), free(base->tensors);
     free(m);
 }
@@ -339,87 +362,100 @@ static void *renew(void *old, size_t count, size_t size)
             return FW_ENOMEM;                                                                      \
     } while (0)
 
-static int ensure_workspace(struct gqkan *m, size_t n, size_t span, int threads)
+static int ensure_span(struct gqkan *m, size_t span)
+{
+    struct span_arrays *sp = &m->ws.sp;
+    if (sp->cap >= span)
+        return FW_OK;
+    size_t nu = span, ds = (size_t)m->ds, dh = (size_t)m->dh;
+    size_t na = (size_t)m->na, nb = (size_t)m->nb;
+    ALLOC(sp->u_of_month, span);
+    ALLOC(sp->uvals, nu);
+    ALLOC(sp->z, ds * nu);
+    ALLOC(sp->silu, ds * nu);
+    ALLOC(sp->dsilu, ds * nu);
+    ALLOC(sp->q, ds * nu);
+    ALLOC(sp->rt, nu * dh);
+    ALLOC(sp->at, nu * na);
+    ALLOC(sp->bt, nu * nb);
+    ALLOC(sp->gate, nu);
+    ALLOC(sp->dat, nu * na);
+    ALLOC(sp->dbt, nu * nb);
+    ALLOC(sp->dgt, nu);
+    ALLOC(sp->drt, nu * dh);
+    ALLOC(sp->dq, ds * nu);
+    ALLOC(sp->dz, ds * nu);
+    ALLOC(sp->mda, span * na);
+    ALLOC(sp->mdb, span * nb);
+    ALLOC(sp->mdg, span);
+    sp->cap = span;
+    return FW_OK;
+}
+
+static int ensure_windows(struct gqkan *m, size_t n)
+{
+    struct window_arrays *w = &m->ws.win;
+    if (w->cap >= n)
+        return FW_OK;
+    size_t L = (size_t)m->L, na = (size_t)m->na, nb = (size_t)m->nb, f = (size_t)m->fout;
+    ALLOC(w->starts, n);
+    ALLOC(w->rel_start, n);
+    ALLOC(w->theta, n * na * nb);
+    ALLOC(w->G, n * na * nb);
+    ALLOC(w->u, n * m->fin);
+    ALLOC(w->h, n * f);
+    ALLOC(w->bn_out, n * f);
+    ALLOC(w->xhat, n * f);
+    ALLOC(w->mask, n * f);
+    ALLOC(w->dh, n * f);
+    ALLOC(w->dwp, n * m->fin);
+    ALLOC(w->dbp, n * m->fin);
+    ALLOC(w->w, n * L);
+    ALLOC(w->p, n * L);
+    ALLOC(w->dA, n * L * na);
+    ALLOC(w->dB, n * L * nb);
+    ALLOC(w->dG, n * L);
+    w->cap = n;
+    return FW_OK;
+}
+
+static int ensure_threads(struct gqkan *m, int threads)
 {
     struct workspace *ws = &m->ws;
-    size_t L = (size_t)m->L, na = (size_t)m->na, nb = (size_t)m->nb;
-    size_t nu = span; /* distinct values never exceed the covered months */
-    if (ws->span_cap >= span) {
-        if (ws->n_cap < n)
-            goto per_window;
-        if (ws->threads < threads)
-            goto per_thread;
-        return FW_OK;
-    }
-    ALLOC(ws->u_of_month, span);
-    ALLOC(ws->uvals, nu);
-    ALLOC(ws->z, (size_t)m->ds * nu);
-    ALLOC(ws->silu, (size_t)m->ds * nu);
-    ALLOC(ws->dsilu, (size_t)m->ds * nu);
-    ALLOC(ws->q, (size_t)m->ds * nu);
-    ALLOC(ws->rt, nu * m->dh);
-    ALLOC(ws->at, nu * na);
-    ALLOC(ws->bt, nu * nb);
-    ALLOC(ws->gate, nu);
-    ALLOC(ws->occ_start, nu + 1);
-    ALLOC(ws->occ_cursor, nu);
-    ALLOC(ws->dat, nu * na);
-    ALLOC(ws->dbt, nu * nb);
-    ALLOC(ws->dgt, nu);
-    ALLOC(ws->drt, nu * m->dh);
-    ALLOC(ws->dq, (size_t)m->ds * nu);
-    ALLOC(ws->dz, (size_t)m->ds * nu);
-    ALLOC(ws->qkan_acc, qkan_accum_size(&m->slow));
-    ws->span_cap = span;
-    ws->nu_cap = nu;
-    if (ws->n_cap >= n && ws->threads >= threads)
-        return FW_OK;
-per_window:
-    n = n > ws->n_cap ? n : ws->n_cap;
-    ALLOC(ws->w, n * L);
-    ALLOC(ws->p, n * L);
-    ALLOC(ws->theta, n * na * nb);
-    ALLOC(ws->u, n * m->fin);
-    ALLOC(ws->h, n * m->fout);
-    ALLOC(ws->bn_out, n * m->fout);
-    ALLOC(ws->xhat, n * m->fout);
-    ALLOC(ws->inv_std, (size_t)m->fout);
-    ALLOC(ws->mask, n * m->fout);
-    ALLOC(ws->dh, n * m->fout);
-    ALLOC(ws->dA, n * L * na);
-    ALLOC(ws->dB, n * L * nb);
-    ALLOC(ws->dG, n * L);
-    ALLOC(ws->dwp, n * m->fin);
-    ALLOC(ws->dbp, n * m->fin);
-    ALLOC(ws->occ, n * L);
-    ws->n_cap = n;
     if (ws->threads >= threads)
         return FW_OK;
-per_thread:
-    if (ws->scratch) {
-        for (int t = 0; t < ws->threads; t++) {
-            struct thread_scratch *s = &ws->scratch[t];
-            free(s->a), free(s->b), free(s->g), free(s->tmp), free(s->states);
-            free(s->da), free(s->db), free(s->dg);
-        }
-        free(ws->scratch);
-    }
-    ws->threads = 0;
+    free_scratch(ws);
     ws->scratch = calloc((size_t)threads, sizeof *ws->scratch);
     if (!ws->scratch)
         return FW_ENOMEM;
     ws->threads = threads;
+    size_t L = (size_t)m->L, na = (size_t)m->na, nb = (size_t)m->nb;
+    size_t wide = na > nb ? na : nb;
     for (int t = 0; t < threads; t++) {
         struct thread_scratch *s = &ws->scratch[t];
-        size_t wide = na > nb ? na : nb;
         ALLOC(s->a, L * na);
         ALLOC(s->b, L * nb);
         ALLOC(s->g, L);
-        ALLOC(s->tmp, L * wide + 4 * na * nb);
+        ALLOC(s->tmp, L * wide + 3 * na * nb);
         if (m->recurrence == RECURRENCE_SEQUENTIAL)
             ALLOC(s->states, L * na * nb);
     }
     return FW_OK;
+}
+
+static int ensure_workspace(struct gqkan *m, size_t n, size_t span, int threads)
+{
+    struct workspace *ws = &m->ws;
+    int rc = ensure_span(m, span);
+    if (!rc)
+        rc = ensure_windows(m, n);
+    if (!rc)
+        rc = ensure_threads(m, threads);
+    if (!rc && !ws->inv_std) {
+        ALLOC(ws->inv_std, (size_t)m->fout);
+        ALLOC(ws->qkan_acc, qkan_accum_size(&m->slow));
+    }
+    return rc;
 }
 
 /* ---- forward ----------------------------------------------------------------------------- */
@@ -430,7 +466,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Finds the batch's distinct values and maps every covered month to one. */
+/* Finds the batch's span of months and their distinct values, and maps every month of the span
+ * to its value's index. */
 static int index_values(struct gqkan *m, const struct model_batch *b, int threads)
 {
     size_t lo = b->starts[0], hi = b->starts[0];
@@ -443,40 +480,36 @@ static int index_values(struct gqkan *m, const struct model_batch *b, int thread
     if (rc)
         return rc;
     struct workspace *ws = &m->ws;
+    struct span_arrays *sp = &ws->sp;
     ws->lo = lo;
     ws->span = span;
-    for (size_t i = 0; i < span; i++)
-        ws->u_of_month[i] = -1;
-    for (size_t k = 0; k < b->n; k++)
-        for (size_t t = 0; t < (size_t)m->L; t++)
-            ws->u_of_month[b->starts[k] - lo + t] = 0;
-    size_t count = 0;
-    for (size_t i = 0; i < span; i++)
-        if (ws->u_of_month[i] == 0)
-            ws->uvals[count++] = b->input[lo + i];
-    for (size_t i = 0; i < count; i++)
-        if (!isfinite(ws->uvals[i]))
+    ws->n = b->n;
+    for (size_t k = 0; k < b->n; k++) {
+        ws->win.starts[k] = b->starts[k];
+        ws->win.rel_start[k] = b->starts[k] - lo;
+    }
+    for (size_t i = 0; i < span; i++) {
+        sp->uvals[i] = b->input[lo + i];
+        if (!isfinite(sp->uvals[i]))
             return FW_EINVAL;
-    qsort(ws->uvals, count, sizeof *ws->uvals, cmp_double);
+    }
+    qsort(sp->uvals, span, sizeof *sp->uvals, cmp_double);
     size_t nu = 0;
-    for (size_t i = 0; i < count; i++)
-        if (nu == 0 || ws->uvals[i] != ws->uvals[nu - 1])
-            ws->uvals[nu++] = ws->uvals[i];
+    for (size_t i = 0; i < span; i++)
+        if (nu == 0 || sp->uvals[i] != sp->uvals[nu - 1])
+            sp->uvals[nu++] = sp->uvals[i];
     ws->nu = nu;
     for (size_t i = 0; i < span; i++) {
-        if (ws->u_of_month[i] < 0)
-            continue;
         double v = b->input[lo + i];
-        const double *hit = bsearch(&v, ws->uvals, nu, sizeof v, cmp_double);
-        ws->u_of_month[i] = (int)(hit - ws->uvals);
+        const double *hit = bsearch(&v, sp->uvals, nu, sizeof v, cmp_double);
+        sp->u_of_month[i] = (int)(hit - sp->uvals);
     }
     return FW_OK;
 }
 
 struct task_ctx {
     struct gqkan *m;
-    const struct model_batch *b;
-    int training;
+    const double *input;
 };
 
 static void slow_qkan_forward_task(void *arg, size_t j, int thread)
@@ -484,43 +517,57 @@ static void slow_qkan_forward_task(void *arg, size_t j, int thread)
     (void)thread;
     struct task_ctx *c = arg;
     struct gqkan *m = c->m;
-    qkan_forward(&m->slow, &m->slow_work, m->ws.nu, m->ws.z, m->ws.silu, m->ws.q, (int)j,
-                 (int)j + 1);
+    struct span_arrays *sp = &m->ws.sp;
+    qkan_forward(&m->slow, &m->slow_work, m->ws.nu, sp->z, sp->silu, sp->q, (int)j, (int)j + 1);
 }
 
 /* The slow programmer for every distinct value: r, then a, b and the gate. */
 static void slow_forward(struct gqkan *m, struct pool *pool, struct task_ctx *ctx)
 {
-    struct workspace *ws = &m->ws;
-    size_t nu = ws->nu;
+    struct span_arrays *sp = &m->ws.sp;
+    size_t nu = m->ws.nu;
     for (int i = 0; i < m->ds; i++)
         for (size_t u = 0; u < nu; u++)
-            ws->z[(size_t)i * nu + u] = m->w1[i] * ws->uvals[u] + m->b1[i];
-    qkan_silu_rows(nu, ws->z, ws->silu, ws->dsilu, 0, m->ds);
+            sp->z[(size_t)i * nu + u] = m->w1[i] * sp->uvals[u] + m->b1[i];
+    qkan_silu_rows(nu, sp->z, sp->silu, sp->dsilu, 0, m->ds);
     pool_run(pool, (size_t)m->ds, slow_qkan_forward_task, ctx);
     /* r^T (nu x dh) = q^T W2^T + b2 */
     for (size_t u = 0; u < nu; u++)
-        memcpy(ws->rt + u * m->dh, m->b2, (size_t)m->dh * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)nu, m->dh, m->ds, 1.0, ws->q, (int)nu,
-                m->w2, m->ds, 1.0, ws->rt, m->dh);
-    linear_forward(nu, m->dh, m->na, ws->rt, m->wa, m->ba, ws->at);
-    linear_forward(nu, m->dh, m->nb, ws->rt, m->wb, m->bb, ws->bt);
-    linear_forward(nu, m->dh, 1, ws->rt, m->wg, m->bg, ws->gate);
+        memcpy(sp->rt + u * m->dh, m->b2, (size_t)m->dh * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)nu, m->dh, m->ds, 1.0, sp->q, (int)nu,
+                m->w2, m->ds, 1.0, sp->rt, m->dh);
+    linear_forward(nu, m->dh, m->na, sp->rt, m->wa, m->ba, sp->at);
+    linear_forward(nu, m->dh, m->nb, sp->rt, m->wb, m->bb, sp->bt);
+    linear_forward(nu, m->dh, 1, sp->rt, m->wg, m->bg, sp->gate);
     for (size_t u = 0; u < nu; u++)
-        ws->gate[u] = 1.0 / (1.0 + exp(-ws->gate[u]));
+        sp->gate[u] = 1.0 / (1.0 + exp(-sp->gate[u]));
 }
 
-/* Rows of A, B and g for window k, in time order. */
-static void gather_window(struct gqkan *m, size_t start, struct thread_scratch *s)
+/* Rows of A, B and g for window k, in time order (per-window paths). */
+static void gather_window(struct gqkan *m, size_t k, struct thread_scratch *s)
 {
     struct workspace *ws = &m->ws;
     size_t na = (size_t)m->na, nb = (size_t)m->nb;
     for (size_t t = 0; t < (size_t)m->L; t++) {
-        size_t u = (size_t)ws->u_of_month[start - ws->lo + t];
-        memcpy(s->a + t * na, ws->at + u * na, na * sizeof(double));
-        memcpy(s->b + t * nb, ws->bt + u * nb, nb * sizeof(double));
-        s->g[t] = ws->gate[u];
+        size_t u = (size_t)ws->sp.u_of_month[ws->win.rel_start[k] + t];
+        memcpy(s->a + t * na, ws->sp.at + u * na, na * sizeof(double));
+        memcpy(s->b + t * nb, ws->sp.bt + u * nb, nb * sizeof(double));
+        s->g[t] = ws->sp.gate[u];
     }
+}
+
+static void scan_forward_task(void *arg, size_t block, int thread)
+{
+    (void)thread;
+    struct task_ctx *c = arg;
+    fwp_scan_forward_block(&c->m->ws.scan, block);
+}
+
+static void scan_backward_task(void *arg, size_t block, int thread)
+{
+    (void)thread;
+    struct task_ctx *c = arg;
+    fwp_scan_backward_block(&c->m->ws.scan, block);
 }
 
 /* Angles of fast edge (o, i) from the programmed theta (na x nb = [o][r] x [i][k]). */
@@ -531,24 +578,25 @@ static void edge_angles(const struct gqkan *m, const double *theta, int o, int i
             angles[2 * r + k] = theta[(size_t)(o * (m->rf + 1) + r) * m->nb + 2 * i + k];
 }
 
+/* Window k: its recursion (per-window paths only), then the fast QKAN on its last month. */
 static void window_forward_task(void *arg, size_t k, int thread)
 {
     struct task_ctx *c = arg;
     struct gqkan *m = c->m;
-    struct workspace *ws = &m->ws;
-    struct thread_scratch *s = &ws->scratch[thread];
+    struct window_arrays *w = &m->ws.win;
     size_t L = (size_t)m->L, na = (size_t)m->na, nb = (size_t)m->nb;
-    size_t start = c->b->starts[k];
-    double *theta = ws->theta + k * na * nb;
-    gather_window(m, start, s);
-    if (m->recurrence == RECURRENCE_PARALLEL)
-        fwp_forward_parallel(L, na, nb, s->a, s->b, s->g, theta, ws->w + k * L, ws->p + k * L,
-                             s->tmp);
-    else
-        fwp_forward_sequential(L, na, nb, s->a, s->b, s->g, theta, NULL);
-    /* fast QKAN on the last month */
-    double x_last = c->b->input[start + L - 1];
-    double *u = ws->u + k * m->fin, *h = ws->h + k * m->fout;
+    double *theta = w->theta + k * na * nb;
+    if (m->ws.mode != RECURRENCE_SCAN) {
+        struct thread_scratch *s = &m->ws.scratch[thread];
+        gather_window(m, k, s);
+        if (m->ws.mode == RECURRENCE_PARALLEL)
+            fwp_forward_parallel(L, na, nb, s->a, s->b, s->g, theta, w->w + k * L, w->p + k * L,
+                                 s->tmp);
+        else
+            fwp_forward_sequential(L, na, nb, s->a, s->b, s->g, theta, NULL);
+    }
+    double x_last = c->input[w->starts[k] + L - 1];
+    double *u = w->u + k * m->fin, *h = w->h + k * m->fout;
     for (int i = 0; i < m->fin; i++)
         u[i] = m->wp[i] * x_last + m->bp[i];
     double angles[2 * (DARUAN_MAX_REPS + 1)];
@@ -572,57 +620,59 @@ static int gqkan_forward(struct model *base, const struct model_batch *b, int tr
     if (training && m->use_bn && b->n < 2)
         return FW_EINVAL;
     struct pool *pool = run ? run->pool : NULL;
+    m->have_forward = 0;
     int rc = index_values(m, b, pool_threads(pool));
     if (rc)
         return rc;
     struct workspace *ws = &m->ws;
-    struct task_ctx ctx = {m, b, training};
+    struct window_arrays *w = &ws->win;
+    struct task_ctx ctx = {m, b->input};
+    /* The batch scan is for training; evaluation runs each window on its own, so a window's
+     * forecast does not depend (even in rounding) on the other windows it is batched with. */
+    ws->mode = m->recurrence == RECURRENCE_SCAN && !training ? RECURRENCE_PARALLEL : m->recurrence;
     slow_forward(m, pool, &ctx);
+    if (ws->mode == RECURRENCE_SCAN) {
+        if (fwp_scan_prepare(&ws->scan, ws->span, (size_t)m->na, (size_t)m->nb, (size_t)m->L, b->n,
+                             ws->sp.at, ws->sp.bt, ws->sp.gate, ws->sp.u_of_month, w->rel_start))
+            return FW_ENOMEM;
+        pool_run(pool, FWP_SCAN_BLOCKS, scan_forward_task, &ctx);
+        fwp_scan_forward_finish(&ws->scan, w->theta);
+    }
     pool_run(pool, b->n, window_forward_task, &ctx);
 
     size_t n = b->n, f = (size_t)m->fout;
-    double *head_in = ws->bn_out;
     if (m->use_bn) {
         if (training) {
-            rc = batchnorm_forward_train(&m->bn, n, ws->h, ws->bn_out, ws->xhat, ws->inv_std);
+            rc = batchnorm_forward_train(&m->bn, n, w->h, w->bn_out, w->xhat, ws->inv_std);
             if (rc)
                 return rc;
         } else {
-            batchnorm_forward_eval(&m->bn, n, ws->h, ws->bn_out);
+            batchnorm_forward_eval(&m->bn, n, w->h, w->bn_out);
         }
     } else {
-        memcpy(ws->bn_out, ws->h, n * f * sizeof(double));
+        memcpy(w->bn_out, w->h, n * f * sizeof(double));
     }
     if (training && m->dropout > 0.0)
-        dropout_forward(&run->dropout, m->dropout, n * f, head_in, ws->mask);
-    linear_forward(n, m->fout, m->H, head_in, m->wo, m->bo, out);
-
+        dropout_forward(&run->dropout, m->dropout, n * f, w->bn_out, w->mask);
+    linear_forward(n, m->fout, m->H, w->bn_out, m->wo, m->bo, out);
+    m->input = b->input;
     m->have_forward = training;
-    if (training) {
-        m->batch_n = n;
-        m->input = b->input;
-        free(m->starts_copy);
-        m->starts_copy = malloc(n * sizeof *m->starts_copy);
-        if (!m->starts_copy)
-            return FW_ENOMEM;
-        memcpy(m->starts_copy, b->starts, n * sizeof *m->starts_copy);
-    }
     return FW_OK;
 }
 
 /* ---- backward ---------------------------------------------------------------------------- */
 
+/* Window k: the fast QKAN's gradient w.r.t. the programmed angles (G) and the prelinear, then
+ * (per-window paths) its recursion's gradients. */
 static void window_backward_task(void *arg, size_t k, int thread)
 {
     struct task_ctx *c = arg;
     struct gqkan *m = c->m;
-    struct workspace *ws = &m->ws;
-    struct thread_scratch *s = &ws->scratch[thread];
+    struct window_arrays *w = &m->ws.win;
     size_t L = (size_t)m->L, na = (size_t)m->na, nb = (size_t)m->nb;
-    size_t start = m->starts_copy[k];
-    const double *theta = ws->theta + k * na * nb;
-    const double *u = ws->u + k * m->fin, *dh = ws->dh + k * m->fout;
-    double *G = s->tmp + L * (na > nb ? na : nb); /* na x nb */
+    const double *theta = w->theta + k * na * nb;
+    const double *u = w->u + k * m->fin, *dh = w->dh + k * m->fout;
+    double *G = w->G + k * na * nb;
     memset(G, 0, na * nb * sizeof(double));
     double du[256] = {0};
     double angles[2 * (DARUAN_MAX_REPS + 1)], dangles[2 * (DARUAN_MAX_REPS + 1)];
@@ -637,72 +687,79 @@ static void window_backward_task(void *arg, size_t k, int thread)
                     G[(size_t)(o * (m->rf + 1) + r) * nb + 2 * i + kk] += dangles[2 * r + kk];
         }
     }
-    double x_last = m->input[start + L - 1];
+    double x_last = m->input[w->starts[k] + L - 1];
     for (int i = 0; i < m->fin; i++) {
-        ws->dwp[k * m->fin + i] = du[i] * x_last;
-        ws->dbp[k * m->fin + i] = du[i];
+        w->dwp[k * m->fin + i] = du[i] * x_last;
+        w->dbp[k * m->fin + i] = du[i];
     }
-    gather_window(m, start, s);
-    double *dA = ws->dA + k * L * na, *dB = ws->dB + k * L * nb, *dG = ws->dG + k * L;
-    if (m->recurrence == RECURRENCE_PARALLEL) {
-        fwp_backward_parallel(L, na, nb, s->a, s->b, s->g, ws->w + k * L, ws->p + k * L, G, dA, dB,
+    if (m->ws.mode == RECURRENCE_SCAN)
+        return;
+    struct thread_scratch *s = &m->ws.scratch[thread];
+    gather_window(m, k, s);
+    double *dA = w->dA + k * L * na, *dB = w->dB + k * L * nb, *dG = w->dG + k * L;
+    if (m->ws.mode == RECURRENCE_PARALLEL) {
+        fwp_backward_parallel(L, na, nb, s->a, s->b, s->g, w->w + k * L, w->p + k * L, G, dA, dB,
                               dG, NULL);
     } else {
         /* recompute the states this window's forward did not keep */
-        double *final = G + na * nb, *lambda = final + na * nb;
+        double *final = s->tmp + L * (na > nb ? na : nb), *lambda = final + na * nb;
         fwp_forward_sequential(L, na, nb, s->a, s->b, s->g, final, s->states);
         fwp_backward_sequential(L, na, nb, s->a, s->b, s->g, s->states, G, dA, dB, dG, lambda);
     }
 }
 
-/* Occurrences of every distinct value as (window, step), grouped by value in a fixed order, so
- * the per-value sums below are deterministic whatever the thread count. */
-static void build_occurrences(struct gqkan *m)
+/* Per-month recursion gradients of the span (mda, mdb, mdg), from the scan directly or from
+ * the per-window arrays summed in window order. */
+static void month_gradients(struct gqkan *m, struct pool *pool, struct task_ctx *ctx)
 {
     struct workspace *ws = &m->ws;
-    size_t nu = ws->nu, n = m->batch_n, L = (size_t)m->L;
-    memset(ws->occ_start, 0, (nu + 1) * sizeof(size_t));
-    for (size_t k = 0; k < n; k++)
-        for (size_t t = 0; t < L; t++)
-            ws->occ_start[ws->u_of_month[m->starts_copy[k] - ws->lo + t] + 1]++;
-    for (size_t u = 0; u < nu; u++)
-        ws->occ_start[u + 1] += ws->occ_start[u];
-    size_t *cursor = ws->occ_cursor;
-    memcpy(cursor, ws->occ_start, nu * sizeof *cursor);
-    for (size_t k = 0; k < n; k++)
+    struct span_arrays *sp = &ws->sp;
+    size_t na = (size_t)m->na, nb = (size_t)m->nb, L = (size_t)m->L;
+    if (ws->mode == RECURRENCE_SCAN) {
+        ws->scan.dtheta = ws->win.G;
+        ws->scan.da = sp->mda;
+        ws->scan.db = sp->mdb;
+        ws->scan.dg = sp->mdg;
+        pool_run(pool, FWP_SCAN_BLOCKS, scan_backward_task, ctx);
+        fwp_scan_backward_finish(&ws->scan);
+        return;
+    }
+    memset(sp->mda, 0, ws->span * na * sizeof(double));
+    memset(sp->mdb, 0, ws->span * nb * sizeof(double));
+    memset(sp->mdg, 0, ws->span * sizeof(double));
+    for (size_t k = 0; k < ws->n; k++)
         for (size_t t = 0; t < L; t++) {
-            size_t u = (size_t)ws->u_of_month[m->starts_copy[k] - ws->lo + t];
-            ws->occ[cursor[u]++] = k * L + t;
+            size_t month = ws->win.rel_start[k] + t, row = k * L + t;
+            for (size_t i = 0; i < na; i++)
+                sp->mda[month * na + i] += ws->win.dA[row * na + i];
+            for (size_t i = 0; i < nb; i++)
+                sp->mdb[month * nb + i] += ws->win.dB[row * nb + i];
+            sp->mdg[month] += ws->win.dG[row];
         }
 }
 
-#define SCATTER_TASKS 16
-
-static void scatter_task(void *arg, size_t task, int thread)
+/* Per-month gradients summed per distinct value, in month order; the gate's through its
+ * sigmoid. */
+static void value_gradients(struct gqkan *m)
 {
-    (void)thread;
-    struct task_ctx *c = arg;
-    struct gqkan *m = c->m;
     struct workspace *ws = &m->ws;
-    size_t nu = ws->nu, na = (size_t)m->na, nb = (size_t)m->nb;
-    size_t u0 = nu * task / SCATTER_TASKS, u1 = nu * (task + 1) / SCATTER_TASKS;
-    for (size_t u = u0; u < u1; u++) {
-        double *da = ws->dat + u * na, *db = ws->dbt + u * nb;
-        double dg = 0.0;
-        memset(da, 0, na * sizeof(double));
-        memset(db, 0, nb * sizeof(double));
-        for (size_t o = ws->occ_start[u]; o < ws->occ_start[u + 1]; o++) {
-            size_t row = ws->occ[o];
-            const double *sa = ws->dA + row * na, *sb = ws->dB + row * nb;
-            for (size_t i = 0; i < na; i++)
-                da[i] += sa[i];
-            for (size_t i = 0; i < nb; i++)
-                db[i] += sb[i];
-            dg += ws->dG[row];
-        }
-        /* through the sigmoid to the gate pre-activation */
-        ws->dgt[u] = dg * ws->gate[u] * (1.0 - ws->gate[u]);
+    struct span_arrays *sp = &ws->sp;
+    size_t na = (size_t)m->na, nb = (size_t)m->nb, nu = ws->nu;
+    memset(sp->dat, 0, nu * na * sizeof(double));
+    memset(sp->dbt, 0, nu * nb * sizeof(double));
+    memset(sp->dgt, 0, nu * sizeof(double));
+    for (size_t t = 0; t < ws->span; t++) {
+        size_t u = (size_t)sp->u_of_month[t];
+        double *da = sp->dat + u * na, *db = sp->dbt + u * nb;
+        const double *ma = sp->mda + t * na, *mb = sp->mdb + t * nb;
+        for (size_t i = 0; i < na; i++)
+            da[i] += ma[i];
+        for (size_t i = 0; i < nb; i++)
+            db[i] += mb[i];
+        sp->dgt[u] += sp->mdg[t];
     }
+    for (size_t u = 0; u < nu; u++)
+        sp->dgt[u] *= sp->gate[u] * (1.0 - sp->gate[u]);
 }
 
 static void slow_qkan_backward_task(void *arg, size_t i, int thread)
@@ -710,9 +767,58 @@ static void slow_qkan_backward_task(void *arg, size_t i, int thread)
     (void)thread;
     struct task_ctx *c = arg;
     struct gqkan *m = c->m;
-    struct workspace *ws = &m->ws;
-    qkan_backward(&m->slow, &m->slow_work, ws->nu, ws->z, ws->silu, ws->dsilu, ws->dq, ws->qkan_acc,
-                  ws->dz, (int)i, (int)i + 1);
+    struct span_arrays *sp = &m->ws.sp;
+    qkan_backward(&m->slow, &m->slow_work, m->ws.nu, sp->z, sp->silu, sp->dsilu, sp->dq,
+                  m->ws.qkan_acc, sp->dz, (int)i, (int)i + 1);
+}
+
+/* From the per-value gradients of a, b and the gate logit down to the slow parameters. */
+static void slow_backward(struct gqkan *m, struct pool *pool, struct task_ctx *ctx)
+{
+    struct span_arrays *sp = &m->ws.sp;
+    size_t nu = m->ws.nu;
+    /* heads and gate: dW += d^T r, dr = d W */
+    double *drt = sp->drt;
+    linear_backward(nu, m->dh, m->na, sp->rt, m->wa, sp->dat, grad_of(m, m->wa), grad_of(m, m->ba),
+                    drt);
+    linear_backward(nu, m->dh, m->nb, sp->rt, m->wb, sp->dbt, grad_of(m, m->wb), grad_of(m, m->bb),
+                    NULL);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nu, m->dh, m->nb, 1.0, sp->dbt,
+                m->nb, m->wb, m->dh, 1.0, drt, m->dh);
+    linear_backward(nu, m->dh, 1, sp->rt, m->wg, sp->dgt, grad_of(m, m->wg), grad_of(m, m->bg),
+                    NULL);
+    for (size_t u = 0; u < nu; u++)
+        for (int j = 0; j < m->dh; j++)
+            drt[u * m->dh + j] += sp->dgt[u] * m->wg[j];
+
+    /* slow Linear 25->48: r = W2 q + b2 with q feature-major */
+    double *dw2 = grad_of(m, m->w2), *db2 = grad_of(m, m->b2);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, m->dh, m->ds, (int)nu, 1.0, drt, m->dh,
+                sp->q, (int)nu, 1.0, dw2, m->ds);
+    for (size_t u = 0; u < nu; u++)
+        for (int j = 0; j < m->dh; j++)
+            db2[j] += drt[u * m->dh + j];
+    /* dq (ds x nu) = W2^T dr^T */
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, m->ds, (int)nu, m->dh, 1.0, m->w2, m->ds,
+                drt, m->dh, 0.0, sp->dq, (int)nu);
+
+    /* slow QKAN, split by input */
+    memset(m->ws.qkan_acc, 0, qkan_accum_size(&m->slow) * sizeof(double));
+    pool_run(pool, (size_t)m->ds, slow_qkan_backward_task, ctx);
+    qkan_accum_to_grads(&m->slow, m->ws.qkan_acc);
+
+    /* slow Linear 1->25 */
+    double *dw1 = grad_of(m, m->w1), *db1 = grad_of(m, m->b1);
+    for (int i = 0; i < m->ds; i++) {
+        double sw = 0.0, sb = 0.0;
+        for (size_t u = 0; u < nu; u++) {
+            double d = sp->dz[(size_t)i * nu + u];
+            sw += d * sp->uvals[u];
+            sb += d;
+        }
+        dw1[i] += sw;
+        db1[i] += sb;
+    }
 }
 
 static int gqkan_backward(struct model *base, struct model_run *run, const double *dout)
@@ -721,78 +827,33 @@ static int gqkan_backward(struct model *base, struct model_run *run, const doubl
     if (!m->have_forward)
         return FW_EINVAL;
     struct workspace *ws = &m->ws;
+    struct window_arrays *w = &ws->win;
     struct pool *pool = run ? run->pool : NULL;
-    size_t n = m->batch_n, nu = ws->nu, f = (size_t)m->fout;
-    struct task_ctx ctx = {m, NULL, 1};
+    size_t n = ws->n, f = (size_t)m->fout;
+    struct task_ctx ctx = {m, m->input};
 
-    /* head: Linear, dropout, BatchNorm */
-    double *dd = ws->dh; /* d(head input), then dh in place */
-    linear_backward(n, m->fout, m->H, ws->bn_out, m->wo, dout, grad_of(m, m->wo), grad_of(m, m->bo),
-                    dd);
+    /* head: Linear, dropout, BatchNorm (bn_out is free once the Linear's backward has run) */
+    linear_backward(n, m->fout, m->H, w->bn_out, m->wo, dout, grad_of(m, m->wo), grad_of(m, m->bo),
+                    w->dh);
     if (m->dropout > 0.0)
-        dropout_backward(n * f, ws->mask, dd);
+        dropout_backward(n * f, w->mask, w->dh);
     if (m->use_bn) {
-        double *tmp = ws->bn_out; /* no longer needed */
-        memcpy(tmp, dd, n * f * sizeof(double));
-        batchnorm_backward(&m->bn, n, tmp, ws->xhat, ws->inv_std, grad_of(m, m->gamma),
-                           grad_of(m, m->beta), ws->dh);
+        memcpy(w->bn_out, w->dh, n * f * sizeof(double));
+        batchnorm_backward(&m->bn, n, w->bn_out, w->xhat, ws->inv_std, grad_of(m, m->gamma),
+                           grad_of(m, m->beta), w->dh);
     }
 
-    /* fast programmer and recursion, per window */
+    /* fast programmer per window, then the recursion */
     pool_run(pool, n, window_backward_task, &ctx);
     double *dwp = grad_of(m, m->wp), *dbp = grad_of(m, m->bp);
     for (size_t k = 0; k < n; k++)
         for (int i = 0; i < m->fin; i++) {
-            dwp[i] += ws->dwp[k * m->fin + i];
-            dbp[i] += ws->dbp[k * m->fin + i];
+            dwp[i] += w->dwp[k * m->fin + i];
+            dbp[i] += w->dbp[k * m->fin + i];
         }
-
-    /* gather the per-step gradients per distinct value */
-    build_occurrences(m);
-    pool_run(pool, SCATTER_TASKS, scatter_task, &ctx);
-
-    /* heads and gate: dW += d^T r, dr = d W */
-    double *drt = ws->drt;
-    linear_backward(nu, m->dh, m->na, ws->rt, m->wa, ws->dat, grad_of(m, m->wa), grad_of(m, m->ba),
-                    drt);
-    linear_backward(nu, m->dh, m->nb, ws->rt, m->wb, ws->dbt, grad_of(m, m->wb), grad_of(m, m->bb),
-                    NULL);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nu, m->dh, m->nb, 1.0, ws->dbt,
-                m->nb, m->wb, m->dh, 1.0, drt, m->dh);
-    linear_backward(nu, m->dh, 1, ws->rt, m->wg, ws->dgt, grad_of(m, m->wg), grad_of(m, m->bg),
-                    NULL);
-    for (size_t u = 0; u < nu; u++)
-        for (int j = 0; j < m->dh; j++)
-            drt[u * m->dh + j] += ws->dgt[u] * m->wg[j];
-
-    /* slow Linear 25->48: r = W2 q + b2 with q feature-major */
-    double *dw2 = grad_of(m, m->w2), *db2 = grad_of(m, m->b2);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, m->dh, m->ds, (int)nu, 1.0, drt, m->dh,
-                ws->q, (int)nu, 1.0, dw2, m->ds);
-    for (size_t u = 0; u < nu; u++)
-        for (int j = 0; j < m->dh; j++)
-            db2[j] += drt[u * m->dh + j];
-    /* dq (ds x nu) = W2^T dr^T */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, m->ds, (int)nu, m->dh, 1.0, m->w2, m->ds,
-                drt, m->dh, 0.0, ws->dq, (int)nu);
-
-    /* slow QKAN, split by input */
-    memset(ws->qkan_acc, 0, qkan_accum_size(&m->slow) * sizeof(double));
-    pool_run(pool, (size_t)m->ds, slow_qkan_backward_task, &ctx);
-    qkan_accum_to_grads(&m->slow, ws->qkan_acc);
-
-    /* slow Linear 1->25 */
-    double *dw1 = grad_of(m, m->w1), *db1 = grad_of(m, m->b1);
-    for (int i = 0; i < m->ds; i++) {
-        double sw = 0.0, sb = 0.0;
-        for (size_t u = 0; u < nu; u++) {
-            double d = ws->dz[(size_t)i * nu + u];
-            sw += d * ws->uvals[u];
-            sb += d;
-        }
-        dw1[i] += sw;
-        db1[i] += sb;
-    }
+    month_gradients(m, pool, &ctx);
+    value_gradients(m);
+    slow_backward(m, pool, &ctx);
     m->have_forward = 0;
     return FW_OK;
 }

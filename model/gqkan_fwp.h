@@ -7,12 +7,15 @@
  * Options (defaults are the paper's solar model, 12,474 parameters):
  *   window=528 horizon=132 slow_dim=25 hidden=48 fast_in=10 fast_out=20 slow_reps=1
  *   fast_reps=2 readout=amplitude|born dropout=0.3 batchnorm=1 gate_bias=2.0
- *   recurrence=parallel|sequential
+ *   recurrence=scan|parallel|sequential
  *
- * Exact shortcuts (same numbers, less work): the slow programmer depends only on each month's
- * value, so it runs once per distinct value in a batch; the recursion uses its closed form
- * theta_L = A^T diag(w) B. Work is split across the run's pool with a fixed reduction order, so
- * results do not depend on the number of threads.
+ * Exact shortcuts (same numbers up to rounding, less work): the slow programmer depends only on
+ * each month's value, so it runs once per distinct value in a batch; the recursion runs once
+ * over the batch's whole span of months and each window's state is a difference of two points
+ * of it (recurrence=scan, fwp.h); `parallel` evaluates each window's closed form
+ * theta_L = A^T diag(w) B and `sequential` each window's recursion, for checking. Work is split
+ * across the run's pool with a fixed reduction order, so results do not depend on the number of
+ * threads.
  */
 #ifndef FW_GQKAN_FWP_H
 #define FW_GQKAN_FWP_H

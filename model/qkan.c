@@ -76,16 +76,8 @@ void qkan_prepare(struct qkan_work *w, const struct qkan_layer *l)
 }
 
 /* Rows are processed in blocks: first a loop of nothing but cos and sin (vectorised through
- * libmvec), then a call-free loop for the rest (vectorised with its selects if-converted).
- * The two hot kernels are compiled for the x86-64 baseline and for AVX2 and AVX-512 (4 and 8
- * lanes), chosen once at load time, so the portable binary still uses the machine's vectors. */
+ * libmvec), then a call-free loop for the rest (vectorised with its selects if-converted). */
 #define BLOCK 256
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(FW_NO_CLONES)
-#define HOT_KERNEL __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-#else
-#define HOT_KERNEL
-#endif
 
 /* cos and sin of phi = pw * z + off for one block. */
 static inline void block_cos_sin(size_t n, const double *restrict z, double pw, double off,

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct problem {
     size_t L, na, nb;
@@ -143,12 +144,97 @@ static void test_weights_are_subconvex(void **state)
     assert_true(fabs(sum - (1 - prod)) < 1e-14);
 }
 
+/* The batch scan against the per-window closed form, forward and backward, with windows that
+ * overlap, start at step 0, share ends with other windows' starts, and rows shared by steps. */
+static void check_scan(size_t T, size_t L, size_t n, double gmin, double gmax, uint64_t seed)
+{
+    const size_t na = 6, nb = 4, m = na * nb, rows = T / 2 + 1;
+    rng r;
+    rng_seed(&r, seed);
+    double *a = malloc(rows * na * sizeof(double)), *b = malloc(rows * nb * sizeof(double));
+    double *g = malloc(rows * sizeof(double));
+    int *row = malloc(T * sizeof(int));
+    size_t *start = malloc(n * sizeof(size_t));
+    for (size_t k = 0; k < rows * na; k++)
+        a[k] = rng_normal(&r);
+    for (size_t k = 0; k < rows * nb; k++)
+        b[k] = rng_normal(&r);
+    for (size_t k = 0; k < rows; k++)
+        g[k] = rng_uniform_range(&r, gmin, gmax);
+    for (size_t t = 0; t < T; t++)
+        row[t] = (int)rng_below(&r, rows);
+    start[0] = 0;
+    for (size_t k = 1; k < n; k++)
+        start[k] = k == 1 ? L : (size_t)rng_below(&r, T - L + 1);
+    double *G = malloc(n * m * sizeof(double));
+    for (size_t k = 0; k < n * m; k++)
+        G[k] = rng_normal(&r);
+
+    struct fwp_scan s = {0};
+    assert_int_equal(fwp_scan_prepare(&s, T, na, nb, L, n, a, b, g, row, start), 0);
+    for (size_t blk = FWP_SCAN_BLOCKS; blk-- > 0;) /* any order */
+        fwp_scan_forward_block(&s, blk);
+    double *theta = malloc(n * m * sizeof(double));
+    fwp_scan_forward_finish(&s, theta);
+    double *da = malloc(T * na * sizeof(double)), *db = malloc(T * nb * sizeof(double));
+    double *dg = malloc(T * sizeof(double));
+    s.dtheta = G, s.da = da, s.db = db, s.dg = dg;
+    for (size_t blk = 0; blk < FWP_SCAN_BLOCKS; blk++)
+        fwp_scan_backward_block(&s, blk);
+    fwp_scan_backward_finish(&s);
+
+    /* reference: each window on its own, gradients summed per step */
+    double *wa = malloc(L * na * sizeof(double)), *wb = malloc(L * nb * sizeof(double));
+    double *wg = malloc(L * sizeof(double)), *w = malloc(L * sizeof(double));
+    double *p = malloc(L * sizeof(double)), *scratch = malloc(L * na * sizeof(double));
+    double *rda = malloc(L * na * sizeof(double)), *rdb = malloc(L * nb * sizeof(double));
+    double *rdg = malloc(L * sizeof(double)), *ref_theta = malloc(m * sizeof(double));
+    double *sum_da = calloc(T * na, sizeof(double)), *sum_db = calloc(T * nb, sizeof(double));
+    double *sum_dg = calloc(T, sizeof(double));
+    for (size_t k = 0; k < n; k++) {
+        for (size_t t = 0; t < L; t++) {
+            size_t rw = (size_t)row[start[k] + t];
+            memcpy(wa + t * na, a + rw * na, na * sizeof(double));
+            memcpy(wb + t * nb, b + rw * nb, nb * sizeof(double));
+            wg[t] = g[rw];
+        }
+        fwp_forward_parallel(L, na, nb, wa, wb, wg, ref_theta, w, p, scratch);
+        assert_true(max_rel(ref_theta, theta + k * m, m) < 1e-12);
+        fwp_backward_parallel(L, na, nb, wa, wb, wg, w, p, G + k * m, rda, rdb, rdg, NULL);
+        for (size_t t = 0; t < L; t++) {
+            size_t step = start[k] + t;
+            for (size_t i = 0; i < na; i++)
+                sum_da[step * na + i] += rda[t * na + i];
+            for (size_t i = 0; i < nb; i++)
+                sum_db[step * nb + i] += rdb[t * nb + i];
+            sum_dg[step] += rdg[t];
+        }
+    }
+    assert_true(max_rel(sum_da, da, T * na) < 1e-11);
+    assert_true(max_rel(sum_db, db, T * nb) < 1e-11);
+    assert_true(max_rel(sum_dg, dg, T) < 1e-11);
+    fwp_scan_free(&s);
+    free(a), free(b), free(g), free(row), free(start), free(G), free(theta), free(da), free(db);
+    free(dg), free(wa), free(wb), free(wg), free(w), free(p), free(scratch), free(rda), free(rdb);
+    free(rdg), free(ref_theta), free(sum_da), free(sum_db), free(sum_dg);
+}
+
+static void test_batch_scan_matches_windows(void **state)
+{
+    (void)state;
+    check_scan(300, 40, 12, 0.8, 0.95, 1);  /* several checkpoint segments */
+    check_scan(200, 64, 6, 0.05, 0.999, 2); /* any gates */
+    check_scan(97, 97, 1, 0.9, 0.99, 3);    /* one window covering everything */
+    check_scan(150, 10, 30, 0.3, 0.7, 4);   /* short windows, many events per step */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths_agree),
         cmocka_unit_test(test_finite_differences),
         cmocka_unit_test(test_weights_are_subconvex),
+        cmocka_unit_test(test_batch_scan_matches_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
