@@ -13,6 +13,8 @@
 #ifndef FW_DARUAN_H
 #define FW_DARUAN_H
 
+#include <stddef.h>
+
 #define DARUAN_MAX_REPS 8
 
 enum daruan_readout {
@@ -40,6 +42,17 @@ double daruan_forward(const struct daruan_edge *edge, double x, enum daruan_read
  * Returns y, so a caller needing both pays for one circuit simulation. */
 double daruan_backward(const struct daruan_edge *edge, double x, enum daruan_readout readout,
                        double dy, double *dtheta, double *dpw, double *dpb, double *dx);
+
+/* Many edges with the same repetitions and no pre-activations (the fast programmer's): theta is
+ * n x (reps+1)*2, x has one input per edge. The trigonometry of all their gates runs in one
+ * vectorised pass. scratch holds daruan_batch_scratch(n, reps) doubles. */
+size_t daruan_batch_scratch(size_t n, int reps);
+void daruan_forward_batch(size_t n, int reps, const double *theta, const double *x,
+                          enum daruan_readout readout, double *y, double *scratch);
+/* Writes (overwrites) dtheta (n x (reps+1)*2) and dx (n) for output cotangents dy. */
+void daruan_backward_batch(size_t n, int reps, const double *theta, const double *x,
+                           enum daruan_readout readout, const double *dy, double *dtheta,
+                           double *dx, double *scratch);
 
 /* The readout applied to a probability p0 = P(measure 0), as estimated from shots:
  * amplitude sqrt(p0) - sqrt(1-p0), Born 2 p0 - 1. */

@@ -17,6 +17,8 @@ enum { RECURRENCE_SCAN, RECURRENCE_PARALLEL, RECURRENCE_SEQUENTIAL };
 
 /* Per-thread scratch for the per-window paths (parallel, sequential). */
 struct thread_scratch {
+    /* the fast QKAN's edges of one window: angles, inputs, outputs and gradients */
+    double *edge_theta, *edge_x, *edge_y, *edge_dtheta, *edge_dx, *trig;
     double *a, *b, *g; /* gathered rows: L x na, L x nb, L */
     double *tmp;       /* L x max(na, nb) + 3 na nb */
     double *states;    /* sequential recurrence: L x na x nb */
@@ -286,6 +288,8 @@ static void free_scratch(struct workspace *ws)
     for (int t = 0; ws->scratch && t < ws->threads; t++) {
         struct thread_scratch *s = &ws->scratch[t];
         free(s->a), free(s->b), free(s->g), free(s->tmp), free(s->states);
+        free(s->edge_theta), free(s->edge_x), free(s->edge_y), free(s->edge_dtheta);
+        free(s->edge_dx), free(s->trig);
     }
     free(ws->scratch);
     ws->scratch = NULL;
@@ -431,8 +435,15 @@ static int ensure_threads(struct gqkan *m, int threads)
     ws->threads = threads;
     size_t L = (size_t)m->L, na = (size_t)m->na, nb = (size_t)m->nb;
     size_t wide = na > nb ? na : nb;
+    size_t edges = (size_t)m->fout * (size_t)m->fin, nt = 2 * (size_t)(m->rf + 1);
     for (int t = 0; t < threads; t++) {
         struct thread_scratch *s = &ws->scratch[t];
+        ALLOC(s->edge_theta, edges * nt);
+        ALLOC(s->edge_x, edges);
+        ALLOC(s->edge_y, edges);
+        ALLOC(s->edge_dtheta, edges * nt);
+        ALLOC(s->edge_dx, edges);
+        ALLOC(s->trig, daruan_batch_scratch(edges, m->rf));
         ALLOC(s->a, L * na);
         ALLOC(s->b, L * nb);
         ALLOC(s->g, L);
@@ -570,12 +581,20 @@ static void scan_backward_task(void *arg, size_t block, int thread)
     fwp_scan_backward_block(&c->m->ws.scan, block);
 }
 
-/* Angles of fast edge (o, i) from the programmed theta (na x nb = [o][r] x [i][k]). */
-static void edge_angles(const struct gqkan *m, const double *theta, int o, int i, double *angles)
+/* The fast QKAN's edges of one window, edge (o, i) at o * fin + i: its angles from the
+ * programmed theta (na x nb = [o][r] x [i][k]) and its input u_i. */
+static void gather_edges(const struct gqkan *m, const double *theta, const double *u,
+                         struct thread_scratch *s)
 {
-    for (int r = 0; r <= m->rf; r++)
-        for (int k = 0; k < 2; k++)
-            angles[2 * r + k] = theta[(size_t)(o * (m->rf + 1) + r) * m->nb + 2 * i + k];
+    size_t nt = 2 * (size_t)(m->rf + 1);
+    for (int o = 0; o < m->fout; o++)
+        for (int i = 0; i < m->fin; i++) {
+            double *angles = s->edge_theta + (size_t)(o * m->fin + i) * nt;
+            for (int r = 0; r <= m->rf; r++)
+                for (int k = 0; k < 2; k++)
+                    angles[2 * r + k] = theta[(size_t)(o * (m->rf + 1) + r) * m->nb + 2 * i + k];
+            s->edge_x[o * m->fin + i] = u[i];
+        }
 }
 
 /* Window k: its recursion (per-window paths only), then the fast QKAN on its last month. */
@@ -587,26 +606,26 @@ static void window_forward_task(void *arg, size_t k, int thread)
     size_t L = (size_t)m->L, na = (size_t)m->na, nb = (size_t)m->nb;
     double *theta = w->theta + k * na * nb;
     if (m->ws.mode != RECURRENCE_SCAN) {
-        struct thread_scratch *s = &m->ws.scratch[thread];
-        gather_window(m, k, s);
+        struct thread_scratch *sc = &m->ws.scratch[thread];
+        gather_window(m, k, sc);
         if (m->ws.mode == RECURRENCE_PARALLEL)
-            fwp_forward_parallel(L, na, nb, s->a, s->b, s->g, theta, w->w + k * L, w->p + k * L,
-                                 s->tmp);
+            fwp_forward_parallel(L, na, nb, sc->a, sc->b, sc->g, theta, w->w + k * L, w->p + k * L,
+                                 sc->tmp);
         else
-            fwp_forward_sequential(L, na, nb, s->a, s->b, s->g, theta, NULL);
+            fwp_forward_sequential(L, na, nb, sc->a, sc->b, sc->g, theta, NULL);
     }
     double x_last = c->input[w->starts[k] + L - 1];
     double *u = w->u + k * m->fin, *h = w->h + k * m->fout;
     for (int i = 0; i < m->fin; i++)
         u[i] = m->wp[i] * x_last + m->bp[i];
-    double angles[2 * (DARUAN_MAX_REPS + 1)];
+    struct thread_scratch *s = &m->ws.scratch[thread];
+    gather_edges(m, theta, u, s);
+    size_t edges = (size_t)m->fout * (size_t)m->fin;
+    daruan_forward_batch(edges, m->rf, s->edge_theta, s->edge_x, m->readout, s->edge_y, s->trig);
     for (int o = 0; o < m->fout; o++) {
         double sum = 0.0;
-        for (int i = 0; i < m->fin; i++) {
-            edge_angles(m, theta, o, i, angles);
-            struct daruan_edge e = {m->rf, angles, NULL, NULL};
-            sum += daruan_forward(&e, u[i], m->readout);
-        }
+        for (int i = 0; i < m->fin; i++)
+            sum += s->edge_y[o * m->fin + i];
         h[o] = sum;
     }
 }
@@ -672,21 +691,23 @@ static void window_backward_task(void *arg, size_t k, int thread)
     size_t L = (size_t)m->L, na = (size_t)m->na, nb = (size_t)m->nb;
     const double *theta = w->theta + k * na * nb;
     const double *u = w->u + k * m->fin, *dh = w->dh + k * m->fout;
-    double *G = w->G + k * na * nb;
-    memset(G, 0, na * nb * sizeof(double));
-    double du[256] = {0};
-    double angles[2 * (DARUAN_MAX_REPS + 1)], dangles[2 * (DARUAN_MAX_REPS + 1)];
-    for (int o = 0; o < m->fout; o++) {
+    struct thread_scratch *s = &m->ws.scratch[thread];
+    size_t edges = (size_t)m->fout * (size_t)m->fin, nt = 2 * (size_t)(m->rf + 1);
+    gather_edges(m, theta, u, s);
+    for (int o = 0; o < m->fout; o++)
+        for (int i = 0; i < m->fin; i++)
+            s->edge_y[o * m->fin + i] = dh[o]; /* the edges' cotangents */
+    daruan_backward_batch(edges, m->rf, s->edge_theta, s->edge_x, m->readout, s->edge_y,
+                          s->edge_dtheta, s->edge_dx, s->trig);
+    double *G = w->G + k * na * nb, du[256] = {0};
+    for (int o = 0; o < m->fout; o++)
         for (int i = 0; i < m->fin; i++) {
-            edge_angles(m, theta, o, i, angles);
-            memset(dangles, 0, sizeof dangles);
-            struct daruan_edge e = {m->rf, angles, NULL, NULL};
-            daruan_backward(&e, u[i], m->readout, dh[o], dangles, NULL, NULL, &du[i]);
+            const double *dangles = s->edge_dtheta + (size_t)(o * m->fin + i) * nt;
             for (int r = 0; r <= m->rf; r++)
                 for (int kk = 0; kk < 2; kk++)
-                    G[(size_t)(o * (m->rf + 1) + r) * nb + 2 * i + kk] += dangles[2 * r + kk];
+                    G[(size_t)(o * (m->rf + 1) + r) * nb + 2 * i + kk] = dangles[2 * r + kk];
+            du[i] += s->edge_dx[o * m->fin + i];
         }
-    }
     double x_last = m->input[w->starts[k] + L - 1];
     for (int i = 0; i < m->fin; i++) {
         w->dwp[k * m->fin + i] = du[i] * x_last;
@@ -694,7 +715,6 @@ static void window_backward_task(void *arg, size_t k, int thread)
     }
     if (m->ws.mode == RECURRENCE_SCAN)
         return;
-    struct thread_scratch *s = &m->ws.scratch[thread];
     gather_window(m, k, s);
     double *dA = w->dA + k * L * na, *dB = w->dB + k * L * nb, *dG = w->dG + k * L;
     if (m->ws.mode == RECURRENCE_PARALLEL) {

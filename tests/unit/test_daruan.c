@@ -95,6 +95,39 @@ static void test_gradient_is_scaled_by_dy(void **state)
         assert_true(fabs(g3[i] + 3.0 * g1[i]) < 1e-14);
 }
 
+/* The batched path gives the reference's numbers, forward and backward. */
+static void test_batch_matches_reference(void **state)
+{
+    (void)state;
+    enum { N = 37 };
+    rng r;
+    rng_seed(&r, 11);
+    for (int reps = 1; reps <= 3; reps++)
+        for (int readout = 0; readout < 2; readout++) {
+            size_t nt = 2 * (size_t)(reps + 1);
+            double theta[N * 8], x[N], y[N], dy[N], dtheta[N * 8], dx[N];
+            double scratch[3 * N * 11];
+            assert_true(daruan_batch_scratch(N, reps) <= sizeof scratch / sizeof scratch[0]);
+            for (size_t k = 0; k < N * nt; k++)
+                theta[k] = rng_uniform_range(&r, -3, 3);
+            for (int e = 0; e < N; e++) {
+                x[e] = rng_uniform_range(&r, -2, 2);
+                dy[e] = rng_uniform_range(&r, -1, 1);
+            }
+            daruan_forward_batch(N, reps, theta, x, readout, y, scratch);
+            daruan_backward_batch(N, reps, theta, x, readout, dy, dtheta, dx, scratch);
+            for (int e = 0; e < N; e++) {
+                struct daruan_edge edge = {reps, theta + e * nt, NULL, NULL};
+                double rt[8] = {0}, rx = 0;
+                double ry = daruan_backward(&edge, x[e], readout, dy[e], rt, NULL, NULL, &rx);
+                assert_true(fabs(ry - y[e]) < 1e-14);
+                assert_true(fabs(rx - dx[e]) < 1e-13);
+                for (size_t k = 0; k < nt; k++)
+                    assert_true(fabs(rt[k] - dtheta[e * nt + k]) < 1e-13);
+            }
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_zero_theta_gives_zero),
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_gradient_is_scaled_by_dy),
+        cmocka_unit_test(test_batch_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
