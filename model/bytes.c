@@ -62,7 +62,7 @@ void bytes_put_str(struct bytes_writer *w, const char *s)
 
 void bytes_patch_u32(struct bytes_writer *w, size_t offset, uint32_t v)
 {
-    if (w->failed || offset + 4 > w->len)
+    if (w->failed || offset > w->len || w->len - offset < 4)
         return;
     for (int i = 0; i < 4; i++)
         w->data[offset + i] = (uint8_t)(v >> (8 * i));

@@ -29,7 +29,10 @@ double conformal_halfwidth(const double *residuals, size_t n, size_t step, doubl
             *guaranteed = 0;
         return INFINITY;
     }
-    double rank = ceil((double)(n + 1) * level / 100.0);
+    /* a relative nudge below the ceiling, so a decimal level whose product rounds up by one ulp
+     * (250 * 64.4 / 100 = 161.00000000000003) keeps its exact rank */
+    double x = (double)(n + 1) * level / 100.0;
+    double rank = ceil(x * (1.0 - 1e-12));
     size_t index = rank < 1 ? 1 : (size_t)rank;
     if (guaranteed)
         *guaranteed = index <= n;

@@ -83,7 +83,8 @@ int series_prepare(const double *values, size_t n, int first_month, enum protoco
             period_format(last_month, b);
             return fw_error_set(err, FW_ERANGE, "cutoff is outside the data (%s..%s)", a, b);
         }
-        end = cutoff_month;
+        if (cutoff_month < end)
+            end = cutoff_month; /* a cutoff only shortens: the paper protocol still ends 2021-01 */
     }
     if (end < first_month)
         return fw_error_set(err, FW_EINVAL, "the series ends before the protocol starts");

@@ -9,7 +9,8 @@
  *          training windows cover only, the last floor(0.1 N) (at least 1) windows for
  *          validation, no test set.
  *
- * A cutoff month (hindcast) ends the series there under either protocol. Missing values are
+ * A cutoff month (hindcast) ends the series there under either protocol (the paper protocol
+ * still ends at 2021-01 at the latest). Missing values are
  * filled forward then backward, as the authors' pipeline does, and counted. The plan owns its
  * scaled copy of the series.
  */

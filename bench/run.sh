@@ -1,0 +1,12 @@
+#!/bin/sh
+# make bench: runs every benchmark and keeps their tables in build/bench/results.md
+# (docs/BENCHMARKS.md records a run with its machine).
+set -eu
+mkdir -p build/bench
+{
+    echo "# fwpcast benchmarks, $(date -u +%Y-%m-%d)"
+    echo
+    echo "## Model (paper protocol)"
+    echo
+    build/bench/bench_model
+} | tee build/bench/results.md
