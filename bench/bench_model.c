@@ -138,8 +138,8 @@ int main(int argc, char **argv)
     double t_all = now();
     for (int i = 0; i < N_FORECASTS; i++) {
         double t0 = now();
-        forecaster_predict(f, values, 3265 - (size_t)(i % 200), 132, levels, 2, NULL, point, lo,
-                           hi, NULL, &err);
+        forecaster_predict(f, values, 3265 - (size_t)(i % 200), 132, levels, 2, NULL, point, lo, hi,
+                           NULL, &err);
         lat[i] = now() - t0;
     }
     double per_second = N_FORECASTS / (now() - t_all);
