@@ -52,6 +52,9 @@ BIN      := $(BUILD)/fwpcast
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+INTEG_SRCS := $(wildcard tests/integration/test_*.c)
+INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRCS))
+INTEG_UTIL := $(wildcard tests/integration/itest.c)
 TEST_UTIL  := tests/unit/testutil.c
 CLI_TESTS  := $(wildcard tests/cli/test_*.sh)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
@@ -92,6 +95,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_UTIL) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(test_cflags) -o $@ $< $(TEST_UTIL) $(LIB) $(ALL_LDFLAGS) \
 	    $(test_libs) $(dep_libs)
 
+$(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_UTIL) $(TEST_UTIL) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(test_cflags) -Itests/unit -o $@ $< $(INTEG_UTIL) $(TEST_UTIL) $(LIB) \
+	    $(ALL_LDFLAGS) $(test_libs) $(dep_libs)
+
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(dep_libs)
@@ -106,7 +114,7 @@ deps:
 # --- run ----------------------------------------------------------------------------------------
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	./$(BIN) serve
+	./$(BIN) serve --port $${FWPCAST_PORT:-8080}
 
 # --- tests --------------------------------------------------------------------------------------
 test: deps
@@ -115,16 +123,19 @@ test: deps
 	@$(MAKE) --no-print-directory unit BUILD=build/asan SAN=1 CFLAGS="-O1 -g"
 	@echo "make test: all passed"
 
-# Unit tests (cmocka, one binary per module), then the CLI scripts against this build's binary.
-unit: $(BIN) $(UNIT_BINS)
-	@set -e; export FWPCAST_ROOT="$(CURDIR)"; \
+# Unit tests (cmocka, one binary per module), the CLI scripts against this build's binary, then
+# the integration tests (a real server on 127.0.0.1, libcurl, a real SQLite file).
+unit: $(BIN) $(UNIT_BINS) $(INTEG_BINS)
+	@set -e; export FWPCAST_ROOT="$(CURDIR)" FWPCAST_BIN="$(CURDIR)/$(BIN)"; \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1; \
 	export ASAN_OPTIONS UBSAN_OPTIONS; \
 	for t in $(UNIT_BINS); do echo "== $$t"; $$t; done; \
-	for s in $(CLI_TESTS); do echo "== $$s ($(BIN))"; sh $$s $(BIN); done
+	for s in $(CLI_TESTS); do echo "== $$s ($(BIN))"; sh $$s $(BIN); done; \
+	for t in $(INTEG_BINS); do echo "== $$t"; $$t; done
 
 asan:
-	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BINS) BUILD=build/asan SAN=1 CFLAGS="-O1 -g"
+	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BINS) $(INTEG_BINS) BUILD=build/asan SAN=1 \
+	    CFLAGS="-O1 -g"
 
 format:
 	clang-format -i $(FORMAT_SRCS)

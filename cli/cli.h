@@ -25,6 +25,10 @@ int cmd_forecast(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import_model(int argc, char **argv);
 
+/* Service commands (cli/cmd_serve.c). */
+int cmd_serve(int argc, char **argv);
+int cmd_healthcheck(int argc, char **argv);
+
 /* The database path: the --db value if given, else $FWPCAST_DB, else "var/fwpcast.db".
  * Returns a borrowed string. */
 const char *cli_db_path(const char *flag_value);

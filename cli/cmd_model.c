@@ -3,6 +3,7 @@
 #include "cli/series_source.h"
 #include "db/db.h"
 #include "db/store.h"
+#include "model/fit.h"
 #include "model/forecaster.h"
 #include "model/period.h"
 #include "model/trainer.h"
@@ -285,6 +286,22 @@ static int store_trained(const struct train_args *a, const struct forecaster *f,
     return rc;
 }
 
+static void print_ready(void *ctx, const struct model *m, const struct split_plan *plan)
+{
+    const struct train_args *a = ctx;
+    if (a->quiet)
+        return;
+    char first[PERIOD_TEXT_MAX], last[PERIOD_TEXT_MAX];
+    period_format(plan->first_month, first);
+    period_format(plan->first_month + (int)plan->n_months - 1, last);
+    fprintf(stderr,
+            "fwpcast train: %s, %zu parameters, %s protocol (%s..%s, %zu months, %zu filled); "
+            "windows %zu/%zu/%zu; seed %ld, %ld thread(s)\n",
+            a->architecture, m->n_params, a->protocol, first, last, plan->n_months, plan->filled,
+            plan->train.end - plan->train.begin, plan->val.end - plan->val.begin,
+            plan->test.end - plan->test.begin, a->seed, a->threads);
+}
+
 int cmd_train(int argc, char **argv)
 {
     struct train_args a;
@@ -292,79 +309,42 @@ int cmd_train(int argc, char **argv)
     if (rc)
         return rc - 1 ? rc - 1 : 2;
     fw_error err = {0};
-    enum protocol protocol;
-    if (series_protocol_parse(a.protocol, &protocol))
+    struct fit_request rq = {.architecture = a.architecture, .cutoff_month = a.cutoff_month};
+    if (series_protocol_parse(a.protocol, &rq.protocol))
         return cli_fail("train", "--protocol must be 'paper' or 'live', not '%s'", a.protocol);
     char config[1024];
     if (build_config(&a, config, sizeof config))
         return cli_fail("train", "--config is too long");
+    rq.config = config;
+    train_options_default(&rq.train);
+    rq.train.epochs = (int)a.epochs;
+    rq.train.seed = (uint64_t)a.seed;
+    rq.train.threads = (int)a.threads;
+    rq.train.batch_size = (int)a.batch;
+    rq.train.lr = a.lr;
 
     struct series_source src;
     if (series_source_load(a.dataset, a.db, &src, &err))
         return cli_fail("train", "%s", err.msg);
-    struct model *m = NULL;
-    struct split_plan plan = {0};
-    struct train_state state = {0};
+    if (!a.quiet)
+        fprintf(stderr, "fwpcast train: data %s\n", src.label);
+    struct train_state state;
     struct forecaster *f = NULL;
+    struct fit_callbacks cb = {print_ready, print_progress, &a};
     uint8_t *bytes = NULL;
     size_t len = 0;
     int exit_code = 1;
-    if (series_prepare(src.values, src.n, src.first_month, protocol, a.cutoff_month,
-                       (size_t)a.window, (size_t)a.horizon, &plan, &err) ||
-        model_create(a.architecture, config, (uint64_t)a.seed, &m, &err)) {
+    rc = fit_run(&rq, src.values, src.n, src.first_month, src.sha256, NULL, 0, &cb, NULL, &state,
+                 &f, &err);
+    if (rc) {
         cli_fail("train", "%s", err.msg);
         goto cleanup;
     }
-    struct train_options o;
-    train_options_default(&o);
-    o.epochs = (int)a.epochs;
-    o.seed = (uint64_t)a.seed;
-    o.threads = (int)a.threads;
-    o.batch_size = (int)a.batch;
-    o.lr = a.lr;
-    if (!a.quiet) {
-        char first[PERIOD_TEXT_MAX], last[PERIOD_TEXT_MAX];
-        period_format(plan.first_month, first);
-        period_format(plan.first_month + (int)plan.n_months - 1, last);
-        fprintf(stderr,
-                "fwpcast train: %s, %zu parameters, %s protocol on %s (%s..%s, %zu months, "
-                "%zu filled); windows %zu/%zu/%zu; seed %ld, %ld thread(s)\n",
-                a.architecture, m->n_params, a.protocol, src.label, first, last, plan.n_months,
-                plan.filled, plan.train.end - plan.train.begin, plan.val.end - plan.val.begin,
-                plan.test.end - plan.test.begin, a.seed, a.threads);
-    }
-    if ((rc = train_state_init(&state, m, &o)) ||
-        (rc = train_run(m, &plan, &o, &state, print_progress, &a, NULL, &err))) {
-        cli_fail("train", "%s", err.msg[0] ? err.msg : fw_strerror(rc));
+    double seconds_per_epoch = fit_seconds_per_epoch(&state);
+    if ((rc = forecaster_save(f, &bytes, &len))) {
+        cli_fail("train", "%s", fw_strerror(rc));
         goto cleanup;
     }
-    rc = forecaster_create(m, &plan.scaler, &f);
-    if (rc)
-        goto cleanup;
-    m = NULL; /* owned by f */
-    f->protocol = protocol;
-    f->seed = (uint64_t)a.seed;
-    f->cutoff_month = a.cutoff_month;
-    f->data_first_month = plan.first_month;
-    f->data_last_month = plan.first_month + (int)plan.n_months - 1;
-    snprintf(f->data_sha256, sizeof f->data_sha256, "%s", src.sha256);
-    f->epochs = state.epochs_done;
-    f->best_epoch = state.best_epoch;
-    f->train_loss = state.curve[state.epochs_done - 1].train_loss;
-    f->val_loss = state.best_val;
-    double total = 0;
-    for (int e = 0; e < state.epochs_done; e++)
-        total += state.curve[e].seconds;
-    double seconds_per_epoch = total / state.epochs_done;
-    if ((rc = forecaster_calibrate(f, &plan, NULL)))
-        goto cleanup;
-    if (protocol == PROTOCOL_PAPER) {
-        if ((rc = forecaster_evaluate(f, &plan, plan.test, NULL, &f->test)))
-            goto cleanup;
-        f->has_test_metrics = 1;
-    }
-    if ((rc = forecaster_save(f, &bytes, &len)))
-        goto cleanup;
     if (a.out && cli_write_file(a.out, bytes, len, &err)) {
         cli_fail("train", "%s", err.msg);
         goto cleanup;
@@ -384,10 +364,10 @@ int cmd_train(int argc, char **argv)
         fputc('\n', stderr);
     }
     if (a.json) {
-        json_t *o2 = train_result_json(f, &state, seconds_per_epoch);
+        json_t *o = train_result_json(f, &state, seconds_per_epoch);
         if (model_id)
-            json_object_set_new(o2, "model_id", json_integer(model_id));
-        print_json(o2);
+            json_object_set_new(o, "model_id", json_integer(model_id));
+        print_json(o);
     } else if (f->has_test_metrics) {
         printf("test (%zu windows): scaled MSE %.4f, peak amplitude error %.1f, peak timing "
                "error %.1f months, R2 %.3f\n",
@@ -396,13 +376,9 @@ int cmd_train(int argc, char **argv)
     }
     exit_code = 0;
 cleanup:
-    if (exit_code && rc && !err.msg[0])
-        cli_fail("train", "%s", fw_strerror(rc));
     free(bytes);
     forecaster_free(f);
-    model_destroy(m);
     train_state_free(&state);
-    series_free(&plan);
     series_source_free(&src);
     return exit_code;
 }

@@ -758,6 +758,44 @@ int store_model_get_default(sqlite3 *db, struct store_model **out, fw_error *err
                      "no default model is set", out, err);
 }
 
+int store_model_default_id(sqlite3 *db, int64_t *id, fw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = db_prepare(db, "SELECT id FROM models WHERE is_default = 1", &stmt, err);
+    if (rc)
+        return rc;
+    int src = sqlite3_step(stmt);
+    if (src == SQLITE_ROW)
+        *id = sqlite3_column_int64(stmt, 0);
+    else if (src == SQLITE_DONE)
+        rc = fw_error_set(err, FW_ENOTFOUND, "no default model is set");
+    else
+        rc = db_fail(db, src, "finding the default model", err);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int store_job_count_by_state(sqlite3 *db, int64_t counts[8], fw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = db_prepare(db, "SELECT state, count(*) FROM jobs GROUP BY state", &stmt, err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < 8; i++)
+        counts[i] = 0;
+    int src;
+    while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
+        enum store_job_state state;
+        const char *name = (const char *)sqlite3_column_text(stmt, 0);
+        if (name && store_job_state_parse(name, &state) == FW_OK && state >= 0 && state < 8)
+            counts[state] = sqlite3_column_int64(stmt, 1);
+    }
+    if (src != SQLITE_DONE)
+        rc = db_fail(db, src, "counting jobs", err);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
 int store_model_list(sqlite3 *db, struct store_model **items, size_t *count, fw_error *err)
 {
     sqlite3_stmt *stmt = NULL;

@@ -174,6 +174,9 @@ int store_model_get(sqlite3 *db, int64_t id, struct store_model **out, fw_error 
 /* The default model, weights included; FW_ENOTFOUND if there is none. */
 int store_model_get_default(sqlite3 *db, struct store_model **out, fw_error *err);
 
+/* The default model's id; FW_ENOTFOUND if there is none. */
+int store_model_default_id(sqlite3 *db, int64_t *id, fw_error *err);
+
 /* All models by id, without weights (weights NULL, weights_len set). Release the array with
  * store_model_list_free(). */
 int store_model_list(sqlite3 *db, struct store_model **items, size_t *count, fw_error *err);
@@ -287,6 +290,9 @@ int store_job_set_model(sqlite3 *db, int64_t id, int64_t model_id, fw_error *err
 /* Marks every running job interrupted (at server start: their worker died with the previous
  * process). *count (may be NULL) receives how many. */
 int store_job_mark_interrupted(sqlite3 *db, int *count, fw_error *err);
+
+/* Number of jobs in each state, indexed by enum store_job_state (counts[0] unused). */
+int store_job_count_by_state(sqlite3 *db, int64_t counts[8], fw_error *err);
 
 /* Deletes a job (and its quantum jobs). */
 int store_job_delete(sqlite3 *db, int64_t id, fw_error *err);

@@ -130,16 +130,19 @@ int forecaster_predict(struct forecaster *f, const double *history, size_t n, si
     int rc = train_predict(m, window, &start, 1, pool, out);
     if (!rc) {
         double range = f->scaler.max - f->scaler.min;
+        /* a series that was never negative (sunspots) gets no negative forecast or bound */
+        double floor_value = f->scaler.min >= 0 ? 0.0 : -INFINITY;
         int all_guaranteed = 1;
         for (size_t j = 0; j < h; j++) {
-            point[j] = scaler_invert(&f->scaler, out[j]);
+            double raw = scaler_invert(&f->scaler, out[j]);
+            point[j] = fmax(raw, floor_value);
             for (size_t i = 0; i < n_levels; i++) {
                 int g = 1;
                 double half =
                     conformal_halfwidth(f->residuals, f->n_calibration, j, levels[i], &g) * range;
                 all_guaranteed &= g;
-                lo[i * h + j] = point[j] - half;
-                hi[i * h + j] = point[j] + half;
+                lo[i * h + j] = fmax(raw - half, floor_value);
+                hi[i * h + j] = fmax(raw + half, floor_value);
             }
         }
         if (guaranteed)

@@ -50,7 +50,8 @@ int forecaster_evaluate(struct forecaster *f, const struct split_plan *plan,
                         struct split_range range, struct pool *pool, struct forecast_metrics *out);
 
 /* Forecasts h <= horizon steps after the last of n history values (the model's own units, NaN
- * for missing: filled as in training). lo and hi are n_levels x h (may be NULL when
+ * for missing: filled as in training). Values and bounds are clipped at 0 when the training
+ * data were never negative. lo and hi are n_levels x h (may be NULL when
  * n_levels == 0). *guaranteed (may be NULL) is cleared when a level exceeds what the
  * calibration set supports. */
 int forecaster_predict(struct forecaster *f, const double *history, size_t n, size_t h,

@@ -1,0 +1,80 @@
+/*
+ * api — the handlers of the HTTP API, one function per route (server/api_*.c). Each reads a
+ * borrowed request and fills a response it owns; errors are problem+json with the right status:
+ * 400 malformed JSON, 404 unknown id, 409 conflict, 413 too large, 415 wrong content type,
+ * 422 well-formed but invalid. Helpers shared by the handlers live here too.
+ */
+#ifndef FW_API_H
+#define FW_API_H
+
+#include <jansson.h>
+
+#include "server/app.h"
+#include "server/http.h"
+
+typedef void (*api_handler)(const struct http_request *req, struct http_response *resp);
+
+/* system */
+void api_healthz(const struct http_request *req, struct http_response *resp);
+void api_metrics(const struct http_request *req, struct http_response *resp);
+void api_static(const struct http_request *req, struct http_response *resp);
+
+/* datasets */
+void api_datasets_create(const struct http_request *req, struct http_response *resp);
+void api_datasets_list(const struct http_request *req, struct http_response *resp);
+void api_datasets_get(const struct http_request *req, struct http_response *resp);
+void api_datasets_delete(const struct http_request *req, struct http_response *resp);
+
+/* models and jobs */
+void api_models_create(const struct http_request *req, struct http_response *resp);
+void api_models_list(const struct http_request *req, struct http_response *resp);
+void api_models_get(const struct http_request *req, struct http_response *resp);
+void api_models_delete(const struct http_request *req, struct http_response *resp);
+void api_models_export(const struct http_request *req, struct http_response *resp);
+void api_models_import(const struct http_request *req, struct http_response *resp);
+void api_jobs_get(const struct http_request *req, struct http_response *resp);
+void api_jobs_cancel(const struct http_request *req, struct http_response *resp);
+void api_jobs_resume(const struct http_request *req, struct http_response *resp);
+
+/* forecasts */
+void api_forecast(const struct http_request *req, struct http_response *resp);
+void api_backtest(const struct http_request *req, struct http_response *resp);
+
+/* --- helpers --- */
+
+/* Serialises and sends a JSON value (stolen) with a status. */
+void api_json(struct http_response *resp, int status, json_t *value);
+
+/* Parses the body as a JSON object. On failure fills resp (400 malformed, 415 not JSON when a
+ * content type says otherwise, 422 not an object) and returns NULL. */
+json_t *api_parse_object(const struct http_request *req, struct http_response *resp);
+/* The same, but an empty body reads as {} (for requests whose members all have defaults). */
+json_t *api_parse_object_or_empty(const struct http_request *req, struct http_response *resp);
+
+/* Maps an fw_status to an HTTP status (FW_ENOTFOUND 404, FW_ECONFLICT 409, FW_EINVAL 422, ...)
+ * and fills a problem with the message. */
+void api_fail(struct http_response *resp, int rc, const fw_error *err);
+
+/* The database for this request, or a 503 problem and NULL. */
+sqlite3 *api_db(const struct http_request *req, struct http_response *resp);
+
+/* Reads an optional integer member in [min, max] (def if absent); on a wrong type or range
+ * fills a 422 naming the member and returns -1. */
+int api_int_member(const json_t *obj, const char *key, long long def, long long min, long long max,
+                   long long *out, struct http_response *resp);
+
+/* Reads a monthly series from a request: {"dataset": id} or {"series": [{"period", "value"}]};
+ * with neither, the bundled SILSO monthly dataset.
+ * values are malloc'd (NaN for null). Fills a problem and returns -1 on failure. */
+struct api_series {
+    double *values;
+    size_t n;
+    int first_month;
+    int64_t dataset_id; /* 0 for an inline series */
+    char sha256[65];
+};
+int api_read_series(const struct http_request *req, const json_t *body, struct api_series *out,
+                    struct http_response *resp);
+void api_series_free(struct api_series *s);
+
+#endif

@@ -1,0 +1,239 @@
+/* api_common — helpers shared by the API handlers (see api.h). */
+#include "db/import.h"
+#include "db/store.h"
+#include "model/period.h"
+#include "server/api.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void api_json(struct http_response *resp, int status, json_t *value)
+{
+    char *text = value ? json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+    json_decref(value);
+    if (!text) {
+        http_problem(resp, 500, "out of memory writing the response");
+        return;
+    }
+    http_respond_owned(resp, status, "application/json", text, strlen(text));
+}
+
+static int content_type_is(const char *ct, const char *want)
+{
+    if (!ct)
+        return 0;
+    size_t n = strlen(want);
+    return !strncasecmp(ct, want, n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* JSON, or no type at all, or curl's default for -d (form-urlencoded), whose body is then
+ * read as JSON: `curl -X POST host:8080/forecast -d '{"h": 12}'` works as typed. */
+static int json_content_type(const char *ct)
+{
+    return !ct || content_type_is(ct, "application/json") ||
+           content_type_is(ct, "application/x-www-form-urlencoded");
+}
+
+json_t *api_parse_object_or_empty(const struct http_request *req, struct http_response *resp)
+{
+    size_t i = 0;
+    while (i < req->body_len && (req->body[i] == ' ' || req->body[i] == '\n' ||
+                                 req->body[i] == '\r' || req->body[i] == '\t'))
+        i++;
+    if (i == req->body_len && json_content_type(req->content_type)) {
+        json_t *empty = json_object();
+        if (!empty)
+            http_problem(resp, 500, "out of memory");
+        return empty;
+    }
+    return api_parse_object(req, resp);
+}
+
+json_t *api_parse_object(const struct http_request *req, struct http_response *resp)
+{
+    if (!json_content_type(req->content_type)) {
+        http_problem(resp, 415, "send JSON with Content-Type: application/json (got '%.80s')",
+                     req->content_type);
+        return NULL;
+    }
+    if (req->body_len == 0) {
+        http_problem(resp, 400, "the request needs a JSON body");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj) {
+        http_problem(resp, 400, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                     jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        http_problem(resp, 422, "the body must be a JSON object");
+        return NULL;
+    }
+    return obj;
+}
+
+void api_fail(struct http_response *resp, int rc, const fw_error *err)
+{
+    int status;
+    switch (rc) {
+    case FW_ENOTFOUND:
+        status = 404;
+        break;
+    case FW_ECONFLICT:
+        status = 409;
+        break;
+    case FW_ETOOBIG:
+        status = 413;
+        break;
+    case FW_EINVAL:
+    case FW_ERANGE:
+    case FW_EVERSION:
+    case FW_ECORRUPT:
+        status = 422;
+        break;
+    case FW_EDB:
+    case FW_EIO:
+        status = 503;
+        break;
+    default:
+        status = 500;
+        break;
+    }
+    const char *msg = err && err->msg[0] ? err->msg : fw_strerror(rc);
+    http_problem(resp, status, "%s", msg);
+}
+
+sqlite3 *api_db(const struct http_request *req, struct http_response *resp)
+{
+    sqlite3 *db = app_db(req->app);
+    if (!db)
+        http_problem(resp, 503, "the database is not available");
+    return db;
+}
+
+int api_int_member(const json_t *obj, const char *key, long long def, long long min, long long max,
+                   long long *out, struct http_response *resp)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) {
+        *out = def;
+        return 0;
+    }
+    if (!json_is_integer(v)) {
+        http_problem(resp, 422, "'%s' must be an integer", key);
+        return -1;
+    }
+    long long x = json_integer_value(v);
+    if (x < min || x > max) {
+        http_problem(resp, 422, "'%s' = %lld: must be in %lld..%lld", key, x, min, max);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int series_from_points(const struct store_point *points, size_t n, struct api_series *out,
+                              struct http_response *resp)
+{
+    if (n == 0 || period_parse(points[0].period, &out->first_month)) {
+        http_problem(resp, 422, "the series must be monthly and not empty");
+        return -1;
+    }
+    out->values = malloc(n * sizeof *out->values);
+    if (!out->values) {
+        http_problem(resp, 500, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        out->values[i] = points[i].value;
+    out->n = n;
+    return 0;
+}
+
+int api_read_series(const struct http_request *req, const json_t *body, struct api_series *out,
+                    struct http_response *resp)
+{
+    memset(out, 0, sizeof *out);
+    const json_t *dataset = json_object_get(body, "dataset");
+    const json_t *series = json_object_get(body, "series");
+    json_t *bundled = NULL;
+    if (!dataset && !series) {
+        /* neither given: the bundled SILSO monthly series, if the database has it */
+        sqlite3 *db = app_db(req->app);
+        int64_t id = 0;
+        if (db && store_dataset_find(db, "silso-monthly", &id, NULL) == FW_OK)
+            dataset = bundled = json_integer(id);
+    }
+    if ((dataset != NULL) == (series != NULL)) {
+        http_problem(resp, 422,
+                     "give either \"dataset\": id or \"series\": [{\"period\": "
+                     "\"YYYY-MM\", \"value\": number}, ...]");
+        return -1;
+    }
+    fw_error err = {0};
+    if (dataset) {
+        sqlite3 *db = api_db(req, resp);
+        struct store_dataset *ds = NULL;
+        int rc = FW_EINVAL;
+        if (!json_is_integer(dataset) || json_integer_value(dataset) <= 0)
+            http_problem(resp, 422, "'dataset' must be a positive integer id");
+        else if (db &&
+                 (rc = store_dataset_get(db, json_integer_value(dataset), NULL, NULL, &ds, &err)))
+            api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
+        if (!ds) {
+            json_decref(bundled);
+            return -1;
+        }
+        if (ds->meta.frequency != STORE_FREQ_MONTH) {
+            json_decref(bundled);
+            store_dataset_free(ds);
+            http_problem(resp, 422, "dataset %lld is not monthly", (long long)ds->meta.id);
+            return -1;
+        }
+        int r = series_from_points(ds->points, ds->n_points, out, resp);
+        out->dataset_id = ds->meta.id;
+        memcpy(out->sha256, ds->meta.sha256, sizeof out->sha256);
+        store_dataset_free(ds);
+        json_decref(bundled);
+        return r;
+    }
+    if (!json_is_array(series)) {
+        http_problem(resp, 422, "'series' must be an array of {\"period\", \"value\"}");
+        return -1;
+    }
+    /* the importer's JSON form validates periods, gaps, duplicates and values */
+    json_t *doc =
+        json_pack("{s:s, s:s, s:O}", "name", "inline", "frequency", "month", "points", series);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(doc);
+    if (!text) {
+        http_problem(resp, 500, "out of memory");
+        return -1;
+    }
+    struct import_options opt = {
+        .format = IMPORT_JSON, .max_bytes = strlen(text) + 1, .name = "inline"};
+    struct import_result *r = NULL;
+    int rc = import_buffer(text, strlen(text), &opt, &r, &err);
+    free(text);
+    if (rc) {
+        http_problem(resp, 422, "series: %s", err.msg);
+        return -1;
+    }
+    int result = series_from_points(r->points, r->n_points, out, resp);
+    memcpy(out->sha256, r->sha256, sizeof out->sha256);
+    import_result_free(r);
+    return result;
+}
+
+void api_series_free(struct api_series *s)
+{
+    if (s) {
+        free(s->values);
+        s->values = NULL;
+    }
+}

@@ -1,0 +1,469 @@
+/* api_models — /models (train, list, read, delete, export, import) and /jobs. */
+#include "db/store.h"
+#include "model/forecaster.h"
+#include "model/period.h"
+#include "model/series.h"
+#include "server/api.h"
+#include "server/jobs.h"
+#include "server/model_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *json_or_null_text(const char *text)
+{
+    if (!text)
+        return json_null();
+    json_t *v = json_loads(text, 0, NULL);
+    return v ? v : json_null();
+}
+
+static json_t *model_row_json(const struct store_model *m)
+{
+    return json_pack(
+        "{s:I, s:s, s:s, s:I, s:I, s:o, s:s, s:o, s:s, s:o, s:o, s:b, s:i, s:I, s:s}", "id",
+        (json_int_t)m->id, "name", m->name, "architecture", m->architecture, "parameters",
+        (json_int_t)m->parameters, "seed", (json_int_t)m->seed, "dataset",
+        m->dataset_id ? json_integer(m->dataset_id) : json_null(), "data_sha256", m->data_sha256,
+        "cutoff", m->cutoff[0] ? json_string(m->cutoff) : json_null(), "protocol", m->protocol,
+        "config", json_or_null_text(m->config_json), "metrics", json_or_null_text(m->metrics_json),
+        "default", m->is_default, "format_version", m->format_version, "bytes",
+        (json_int_t)m->weights_len, "created_at", m->created_at);
+}
+
+/* --- POST /models: validate the whole request now, so a queued job can only fail on its own */
+
+struct train_request {
+    long long dataset, epochs, seed, window, horizon, batch_size;
+    const char *architecture, *protocol, *cutoff, *name;
+    json_t *config;
+    double lr;
+    int make_default;
+};
+
+static int read_train_request(const json_t *body, const struct app_config *cfg,
+                              struct train_request *t, struct http_response *resp)
+{
+    static const char *const known[] = {"dataset", "architecture", "protocol", "epochs",  "seed",
+                                        "cutoff",  "config",       "window",   "horizon", "name",
+                                        "default", "batch_size",   "lr",       NULL};
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)body, key, value)
+    {
+        int ok = 0;
+        for (int i = 0; known[i]; i++)
+            ok |= !strcmp(key, known[i]);
+        if (!ok) {
+            http_problem(resp, 422, "unknown member '%.60s'", key);
+            return -1;
+        }
+    }
+    memset(t, 0, sizeof *t);
+    if (!json_is_integer(json_object_get(body, "dataset"))) {
+        http_problem(resp, 422, "'dataset' (an id from GET /datasets) is required");
+        return -1;
+    }
+    if (api_int_member(body, "dataset", 0, 1, INT64_MAX, &t->dataset, resp) ||
+        api_int_member(body, "epochs", 100, 1, cfg->max_epochs, &t->epochs, resp) ||
+        api_int_member(body, "seed", 0, 0, 0x7fffffff, &t->seed, resp) ||
+        api_int_member(body, "window", 528, 1, 100000, &t->window, resp) ||
+        api_int_member(body, "horizon", 132, 1, 10000, &t->horizon, resp) ||
+        api_int_member(body, "batch_size", 32, 2, 4096, &t->batch_size, resp))
+        return -1;
+    const char *strings[4] = {"architecture", "protocol", "cutoff", "name"};
+    const char **targets[4] = {&t->architecture, &t->protocol, &t->cutoff, &t->name};
+    for (int i = 0; i < 4; i++) {
+        const json_t *v = json_object_get(body, strings[i]);
+        if (v && !json_is_null(v) && !json_is_string(v)) {
+            http_problem(resp, 422, "'%s' must be a string", strings[i]);
+            return -1;
+        }
+        *targets[i] = json_string_value(v);
+    }
+    if (!t->architecture)
+        t->architecture = "gated-qkan-fwp";
+    if (!t->protocol)
+        t->protocol = "live";
+    const json_t *lr = json_object_get(body, "lr");
+    t->lr = 2.5e-3;
+    if (lr &&
+        (!json_is_number(lr) || !(json_number_value(lr) > 0) || !(json_number_value(lr) < 10))) {
+        http_problem(resp, 422, "'lr' must be a number in (0, 10)");
+        return -1;
+    }
+    if (lr)
+        t->lr = json_number_value(lr);
+    const json_t *def = json_object_get(body, "default");
+    if (def && !json_is_boolean(def)) {
+        http_problem(resp, 422, "'default' must be true or false");
+        return -1;
+    }
+    t->make_default = json_is_true(def);
+    t->config = json_object_get(body, "config");
+    return 0;
+}
+
+void api_models_create(const struct http_request *req, struct http_response *resp)
+{
+    json_t *body = api_parse_object(req, resp);
+    if (!body)
+        return;
+    const struct app_config *cfg = app_config(req->app);
+    struct train_request t;
+    struct api_series series = {0};
+    struct split_plan plan = {0};
+    struct model *m = NULL;
+    char config[1024], extra[900] = "";
+    fw_error err = {0};
+    enum protocol protocol;
+    int cutoff = -1, rc;
+    if (read_train_request(body, cfg, &t, resp))
+        goto done;
+    if (series_protocol_parse(t.protocol, &protocol)) {
+        http_problem(resp, 422, "'protocol' must be \"paper\" or \"live\"");
+        goto done;
+    }
+    if (t.cutoff && period_parse(t.cutoff, &cutoff)) {
+        http_problem(resp, 422, "'cutoff' must be a month, YYYY-MM");
+        goto done;
+    }
+    if (t.config && (rc = model_json_config_text(t.config, extra, sizeof extra, &err))) {
+        api_fail(resp, rc, &err);
+        goto done;
+    }
+    snprintf(config, sizeof config, "window=%lld;horizon=%lld%s%s", t.window, t.horizon,
+             extra[0] ? ";" : "", extra);
+    if ((rc = model_create(t.architecture, config, 0, &m, &err))) {
+        api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
+        goto done;
+    }
+    json_t *dataset_only = json_pack("{s:I}", "dataset", (json_int_t)t.dataset);
+    rc = api_read_series(req, dataset_only, &series, resp);
+    json_decref(dataset_only);
+    if (rc)
+        goto done;
+    /* the protocol's windows must exist on this dataset (cutoff, window and horizon checked) */
+    if ((rc = series_prepare(series.values, series.n, series.first_month, protocol, cutoff,
+                             (size_t)t.window, (size_t)t.horizon, &plan, &err))) {
+        api_fail(resp, rc, &err);
+        goto done;
+    }
+    sqlite3 *db = api_db(req, resp);
+    if (!db)
+        goto done;
+    int64_t counts[8];
+    if ((rc = store_job_count_by_state(db, counts, &err))) {
+        api_fail(resp, rc, &err);
+        goto done;
+    }
+    if (counts[STORE_JOB_QUEUED] + counts[STORE_JOB_RUNNING] >= cfg->max_queued_jobs) {
+        http_problem(resp, 422,
+                     "%lld training jobs are queued or running; this server takes at most %d at "
+                     "once",
+                     (long long)(counts[STORE_JOB_QUEUED] + counts[STORE_JOB_RUNNING]),
+                     cfg->max_queued_jobs);
+        goto done;
+    }
+    /* the stored request is the resolved one */
+    json_object_set_new(body, "architecture", json_string(t.architecture));
+    json_object_set_new(body, "protocol", json_string(t.protocol));
+    json_object_set_new(body, "epochs", json_integer(t.epochs));
+    json_object_set_new(body, "seed", json_integer(t.seed));
+    json_object_set_new(body, "window", json_integer(t.window));
+    json_object_set_new(body, "horizon", json_integer(t.horizon));
+    char *request = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    int64_t job_id = 0;
+    rc = request ? store_job_create(db, STORE_JOB_TRAIN, request, (int)t.epochs, &job_id, &err)
+                 : FW_ENOMEM;
+    free(request);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        goto done;
+    }
+    jobs_wake(app_jobs(req->app));
+    char location[64];
+    snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
+    api_json(resp, 202,
+             json_pack("{s:I, s:s, s:s, s:I, s:I}", "job", (json_int_t)job_id, "state", "queued",
+                       "location", location, "parameters", (json_int_t)m->n_params, "epochs",
+                       (json_int_t)t.epochs));
+    http_add_header(resp, "Location", location);
+done:
+    model_destroy(m);
+    series_free(&plan);
+    api_series_free(&series);
+    json_decref(body);
+}
+
+void api_models_list(const struct http_request *req, struct http_response *resp)
+{
+    sqlite3 *db = api_db(req, resp);
+    if (!db)
+        return;
+    struct store_model *items = NULL;
+    size_t n = 0;
+    fw_error err = {0};
+    int rc = store_model_list(db, &items, &n, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, model_row_json(&items[i]));
+    store_model_list_free(items, n);
+    api_json(resp, 200, json_pack("{s:o}", "models", list));
+}
+
+void api_models_get(const struct http_request *req, struct http_response *resp)
+{
+    sqlite3 *db = api_db(req, resp);
+    if (!db)
+        return;
+    struct store_model *sm = NULL;
+    fw_error err = {0};
+    int rc = store_model_get(db, req->id, &sm, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    json_t *o = model_row_json(sm);
+    struct forecaster *f = NULL;
+    if (forecaster_load(sm->weights, sm->weights_len, &f, &err) == FW_OK) {
+        json_object_set_new(o, "model", model_json_summary(f));
+        forecaster_free(f);
+    }
+    store_model_free(sm);
+    api_json(resp, 200, o);
+}
+
+void api_models_delete(const struct http_request *req, struct http_response *resp)
+{
+    sqlite3 *db = api_db(req, resp);
+    if (!db)
+        return;
+    fw_error err = {0};
+    int rc = store_model_delete(db, req->id, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    app_model_forget(req->app, req->id);
+    http_respond(resp, 204, NULL, "", 0);
+}
+
+void api_models_export(const struct http_request *req, struct http_response *resp)
+{
+    const char *format = http_query(req, "format");
+    if (format && strcmp(format, "json") && strcmp(format, "binary")) {
+        http_problem(resp, 422, "format must be json or binary");
+        return;
+    }
+    sqlite3 *db = api_db(req, resp);
+    if (!db)
+        return;
+    struct store_model *sm = NULL;
+    fw_error err = {0};
+    int rc = store_model_get(db, req->id, &sm, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    char disposition[96];
+    if (!format || !strcmp(format, "binary")) {
+        http_respond(resp, 200, "application/octet-stream", (const char *)sm->weights,
+                     sm->weights_len);
+        snprintf(disposition, sizeof disposition, "attachment; filename=\"model-%lld.fwp\"",
+                 (long long)req->id);
+    } else {
+        struct forecaster *f = NULL;
+        if ((rc = forecaster_load(sm->weights, sm->weights_len, &f, &err))) {
+            store_model_free(sm);
+            api_fail(resp, rc, &err);
+            return;
+        }
+        json_t *doc = model_json_export(f);
+        forecaster_free(f);
+        char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(doc);
+        if (!text) {
+            store_model_free(sm);
+            http_problem(resp, 500, "out of memory");
+            return;
+        }
+        http_respond_owned(resp, 200, "application/json", text, strlen(text));
+        snprintf(disposition, sizeof disposition, "attachment; filename=\"model-%lld.json\"",
+                 (long long)req->id);
+    }
+    store_model_free(sm);
+    http_add_header(resp, "Content-Disposition", disposition);
+}
+
+void api_models_import(const struct http_request *req, struct http_response *resp)
+{
+    struct forecaster *f = NULL;
+    fw_error err = {0};
+    int rc;
+    const char *ct = req->content_type;
+    if (ct && !strncasecmp(ct, "application/octet-stream", 24)) {
+        rc = forecaster_load((const uint8_t *)req->body, req->body_len, &f, &err);
+    } else {
+        json_t *doc = api_parse_object(req, resp);
+        if (!doc)
+            return;
+        rc = model_json_import(doc, NULL, &f, &err);
+        json_decref(doc);
+    }
+    if (rc) {
+        api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
+        return;
+    }
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    sqlite3 *db = api_db(req, resp);
+    if (!db || (rc = forecaster_save(f, &bytes, &len))) {
+        forecaster_free(f);
+        if (db)
+            api_fail(resp, rc, &err);
+        return;
+    }
+    json_t *cfg = model_json_config(&f->model->config);
+    char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+    json_decref(cfg);
+    char cutoff[PERIOD_TEXT_MAX] = "", name[STORE_NAME_MAX];
+    if (f->cutoff_month >= 0)
+        period_format(f->cutoff_month, cutoff);
+    const char *given = http_query(req, "name");
+    snprintf(name, sizeof name, "%s", given && *given ? given : "imported");
+    struct store_model_new nm = {.name = name,
+                                 .architecture = f->model->ops->name,
+                                 .config_json = cfg_text,
+                                 .parameters = (int64_t)f->model->n_params,
+                                 .seed = f->seed,
+                                 .data_sha256 = f->data_sha256,
+                                 .cutoff = cutoff[0] ? cutoff : NULL,
+                                 .protocol = series_protocol_name(f->protocol),
+                                 .format_version = FORECASTER_FORMAT_VERSION,
+                                 .weights = bytes,
+                                 .weights_len = len};
+    int64_t id = 0;
+    rc = store_model_insert(db, &nm, &id, &err);
+    free(cfg_text);
+    free(bytes);
+    forecaster_free(f);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    struct store_model *sm = NULL;
+    if ((rc = store_model_get(db, id, &sm, &err))) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    char location[64];
+    snprintf(location, sizeof location, "/models/%lld", (long long)id);
+    api_json(resp, 201, model_row_json(sm));
+    store_model_free(sm);
+    http_add_header(resp, "Location", location);
+}
+
+/* --- /jobs ---------------------------------------------------------------------------------- */
+
+static json_t *job_json(const struct store_job *j)
+{
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:i, s:i, s:f, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:s}", "id",
+        (json_int_t)j->id, "kind", store_job_kind_name(j->kind), "state",
+        store_job_state_name(j->state), "epoch", j->epoch, "epochs", j->epochs, "progress",
+        j->progress, "eta_seconds", isnan(j->eta_seconds) ? json_null() : json_real(j->eta_seconds),
+        "loss_curve", j->loss_curve_json ? json_or_null_text(j->loss_curve_json) : json_array(),
+        "error", j->error ? json_string(j->error) : json_null(), "model",
+        j->model_id ? json_integer(j->model_id) : json_null(), "request",
+        json_or_null_text(j->request_json), "created_at", j->created_at, "started_at",
+        j->started_at[0] ? json_string(j->started_at) : json_null(), "finished_at",
+        j->finished_at[0] ? json_string(j->finished_at) : json_null(), "updated_at", j->updated_at);
+    if (o)
+        json_object_set_new(o, "resumable", json_boolean(j->state == STORE_JOB_INTERRUPTED));
+    return o;
+}
+
+static void respond_job(sqlite3 *db, int64_t id, int status, struct http_response *resp)
+{
+    struct store_job *job = NULL;
+    fw_error err = {0};
+    int rc = store_job_get(db, id, &job, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    api_json(resp, status, job_json(job));
+    store_job_free(job);
+}
+
+void api_jobs_get(const struct http_request *req, struct http_response *resp)
+{
+    sqlite3 *db = api_db(req, resp);
+    if (db)
+        respond_job(db, req->id, 200, resp);
+}
+
+void api_jobs_cancel(const struct http_request *req, struct http_response *resp)
+{
+    sqlite3 *db = api_db(req, resp);
+    if (!db)
+        return;
+    fw_error err = {0};
+    struct store_job *job = NULL;
+    int rc = store_job_get(db, req->id, &job, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    enum store_job_state state = job->state;
+    store_job_free(job);
+    if (store_job_state_is_final(state)) {
+        http_problem(resp, 409, "job %lld already %s", (long long)req->id,
+                     store_job_state_name(state));
+        return;
+    }
+    if ((rc =
+             store_job_set_state(db, req->id, STORE_JOB_CANCELLED, "cancelled by request", &err))) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    jobs_cancel(app_jobs(req->app), req->id);
+    respond_job(db, req->id, 200, resp);
+}
+
+void api_jobs_resume(const struct http_request *req, struct http_response *resp)
+{
+    sqlite3 *db = api_db(req, resp);
+    if (!db)
+        return;
+    fw_error err = {0};
+    struct store_job *job = NULL;
+    int rc = store_job_get(db, req->id, &job, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    enum store_job_state state = job->state;
+    store_job_free(job);
+    if (state != STORE_JOB_INTERRUPTED) {
+        http_problem(resp, 409, "job %lld is %s; only an interrupted job can be resumed",
+                     (long long)req->id, store_job_state_name(state));
+        return;
+    }
+    if ((rc = store_job_set_state(db, req->id, STORE_JOB_QUEUED, NULL, &err))) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    jobs_wake(app_jobs(req->app));
+    char location[64];
+    snprintf(location, sizeof location, "/jobs/%lld", (long long)req->id);
+    respond_job(db, req->id, 202, resp);
+    http_add_header(resp, "Location", location);
+}

@@ -1,0 +1,91 @@
+/*
+ * http — the HTTP front end on libmicrohttpd, and the request/response types every handler
+ * sees. The daemon runs an internal thread pool; a request's state is allocated on its first
+ * callback and freed in the completion callback; bodies are capped (413), headers and URLs
+ * bounded by libmicrohttpd's connection memory limit; every request is logged as one line
+ * (method, path, status, bytes, ms). Handlers are plain functions of (request) -> response, so
+ * they can also be called in-process (tests, fuzzers) without a socket.
+ *
+ * Ownership: a request borrows everything it points to; a response owns its body (malloc'd) and
+ * its extra header values until http_response_free.
+ */
+#ifndef FW_HTTP_H
+#define FW_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/error.h"
+
+#define HTTP_MAX_QUERY   16
+#define HTTP_MAX_HEADERS 4
+
+struct app; /* server/app.h */
+
+struct http_request {
+    const char *method;
+    const char *path;          /* without the query string */
+    const char *content_type;  /* NULL if none */
+    const char *authorization; /* NULL if none */
+    const char *body;
+    size_t body_len;
+    size_t n_query;
+    struct {
+        const char *key, *value;
+    } query[HTTP_MAX_QUERY];
+    int64_t id; /* the {id} of the matched route, 0 if none */
+    struct app *app;
+};
+
+struct http_response {
+    int status;
+    const char *content_type; /* static string */
+    char *body;               /* owned */
+    size_t body_len;
+    size_t n_headers;
+    struct {
+        const char *name; /* static string */
+        char *value;      /* owned */
+    } headers[HTTP_MAX_HEADERS];
+};
+
+/* The value of a query parameter, or NULL. */
+const char *http_query(const struct http_request *req, const char *key);
+
+/* Sets a response body (copied) and content type. Returns 0 or FW_ENOMEM. */
+int http_respond(struct http_response *resp, int status, const char *content_type, const char *body,
+                 size_t len);
+/* Takes ownership of a malloc'd body. */
+void http_respond_owned(struct http_response *resp, int status, const char *content_type,
+                        char *body, size_t len);
+/* application/problem+json {type, title, status, detail}; returns status. */
+int http_problem(struct http_response *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Adds a header (value copied). */
+int http_add_header(struct http_response *resp, const char *name, const char *value);
+void http_response_free(struct http_response *resp);
+
+/* The standard reason phrase for a status code ("Not Found"). */
+const char *http_reason(int status);
+
+struct http_config {
+    const char *bind;    /* address to listen on, e.g. "127.0.0.1" or "0.0.0.0" */
+    int port;            /* 0: any free port (tests) */
+    int threads;         /* request threads */
+    size_t max_body;     /* bytes */
+    int timeout_seconds; /* an idle or slow connection is closed after this */
+    int quiet;           /* no request log */
+};
+
+struct http_server;
+
+/* Starts listening; requests go to app_handle (server/app.h). */
+int http_server_start(const struct http_config *cfg, struct app *app, struct http_server **out,
+                      fw_error *err);
+/* The port actually bound. */
+int http_server_port(const struct http_server *srv);
+/* Stops accepting new connections (requests in flight finish). */
+void http_server_quiesce(struct http_server *srv);
+void http_server_stop(struct http_server *srv);
+
+#endif

@@ -1,0 +1,357 @@
+/* jobs — training workers fed from the jobs table (see jobs.h). */
+#include "server/jobs.h"
+#include "db/store.h"
+#include "model/fit.h"
+#include "model/period.h"
+#include "server/app.h"
+#include "server/model_json.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct slot {
+    int64_t job_id; /* 0 when idle */
+    atomic_int cancel;
+};
+
+struct jobs {
+    struct app *app;
+    int n_workers, train_threads;
+    pthread_t *threads;
+    struct slot *slots;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stopping;
+    atomic_int alive;
+};
+
+struct worker_arg {
+    struct jobs *jobs;
+    int index;
+};
+
+/* What a training job asked for (validated by the API before it was queued). */
+struct train_job {
+    struct fit_request rq;
+    char architecture[64];
+    char config[1024];
+    int64_t dataset_id;
+    char name[STORE_NAME_MAX];
+    int make_default;
+};
+
+static int parse_job(const char *request_json, struct train_job *tj, fw_error *err)
+{
+    json_error_t jerr;
+    json_t *o = json_loads(request_json ? request_json : "", 0, &jerr);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return fw_error_set(err, FW_ECORRUPT, "the job's request is not a JSON object");
+    }
+    memset(tj, 0, sizeof *tj);
+    const char *arch = json_string_value(json_object_get(o, "architecture"));
+    snprintf(tj->architecture, sizeof tj->architecture, "%s", arch ? arch : "gated-qkan-fwp");
+    tj->rq.architecture = tj->architecture;
+    train_options_default(&tj->rq.train);
+    tj->rq.train.epochs = (int)json_integer_value(json_object_get(o, "epochs"));
+    tj->rq.train.seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
+    json_t *bs = json_object_get(o, "batch_size"), *lr = json_object_get(o, "lr");
+    if (json_is_integer(bs))
+        tj->rq.train.batch_size = (int)json_integer_value(bs);
+    if (json_is_number(lr))
+        tj->rq.train.lr = json_number_value(lr);
+    const char *protocol = json_string_value(json_object_get(o, "protocol"));
+    series_protocol_parse(protocol ? protocol : "live", &tj->rq.protocol);
+    tj->rq.cutoff_month = -1;
+    const char *cutoff = json_string_value(json_object_get(o, "cutoff"));
+    if (cutoff)
+        period_parse(cutoff, &tj->rq.cutoff_month);
+    tj->dataset_id = json_integer_value(json_object_get(o, "dataset"));
+    int rc = FW_OK;
+    const json_t *cfg = json_object_get(o, "config");
+    char extra[900] = "";
+    if (cfg)
+        rc = model_json_config_text(cfg, extra, sizeof extra, err);
+    snprintf(tj->config, sizeof tj->config, "window=%lld;horizon=%lld%s%s",
+             (long long)json_integer_value(json_object_get(o, "window")),
+             (long long)json_integer_value(json_object_get(o, "horizon")), extra[0] ? ";" : "",
+             extra);
+    tj->rq.config = tj->config;
+    const char *name = json_string_value(json_object_get(o, "name"));
+    if (name)
+        snprintf(tj->name, sizeof tj->name, "%s", name);
+    tj->make_default = json_is_true(json_object_get(o, "default"));
+    json_decref(o);
+    return rc;
+}
+
+struct job_run {
+    struct jobs *jobs;
+    struct slot *slot;
+    sqlite3 *db;
+    int64_t id;
+    int epochs;
+};
+
+static char *curve_json(const struct train_state *s)
+{
+    json_t *a = json_array();
+    for (int e = 0; a && e < s->epochs_done; e++)
+        json_array_append_new(a, json_pack("{s:i, s:f, s:f, s:f}", "epoch", e + 1, "train_loss",
+                                           s->curve[e].train_loss, "val_loss", s->curve[e].val_loss,
+                                           "seconds", s->curve[e].seconds));
+    char *text = a ? json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(a);
+    return text;
+}
+
+/* After every epoch: progress, loss curve and the checkpoint go to the database. */
+static void on_epoch(void *ctx, const struct train_progress *p, const struct train_state *s)
+{
+    struct job_run *run = ctx;
+    app_count_epoch(run->jobs->app);
+    char *curve = curve_json(s);
+    struct store_job_progress progress = {(double)p->epoch / p->epochs, p->epoch, p->eta_seconds,
+                                          curve};
+    fw_error err = {0};
+    int rc = store_job_update_progress(run->db, run->id, &progress, &err);
+    free(curve);
+    if (rc == FW_ECANCELLED) {
+        atomic_store(&run->slot->cancel, 1); /* cancelled through another connection */
+        return;
+    }
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (!rc && train_state_save(s, &bytes, &len) == FW_OK)
+        store_job_set_checkpoint(run->db, run->id, bytes, len, &err);
+    free(bytes);
+}
+
+static int store_result(struct job_run *run, const struct train_job *tj, const struct forecaster *f,
+                        const struct store_dataset *ds, fw_error *err)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = forecaster_save(f, &bytes, &len);
+    if (rc)
+        return rc;
+    json_t *cfg = model_json_config(&f->model->config);
+    json_t *metrics = f->has_test_metrics ? model_json_metrics(&f->test) : NULL;
+    char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+    char *metrics_text =
+        metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    char cutoff[PERIOD_TEXT_MAX] = "", name[STORE_NAME_MAX];
+    if (f->cutoff_month >= 0)
+        period_format(f->cutoff_month, cutoff);
+    if (tj->name[0])
+        snprintf(name, sizeof name, "%s", tj->name);
+    else
+        snprintf(name, sizeof name, "job-%lld", (long long)run->id);
+    struct store_model_new nm = {.name = name,
+                                 .architecture = f->model->ops->name,
+                                 .config_json = cfg_text,
+                                 .parameters = (int64_t)f->model->n_params,
+                                 .seed = f->seed,
+                                 .dataset_id = ds->meta.id,
+                                 .data_sha256 = f->data_sha256,
+                                 .cutoff = cutoff[0] ? cutoff : NULL,
+                                 .protocol = series_protocol_name(f->protocol),
+                                 .format_version = FORECASTER_FORMAT_VERSION,
+                                 .weights = bytes,
+                                 .weights_len = len,
+                                 .metrics_json = metrics_text,
+                                 .is_default = tj->make_default};
+    int64_t model_id = 0;
+    rc = store_model_insert(run->db, &nm, &model_id, err);
+    if (!rc)
+        rc = store_job_set_model(run->db, run->id, model_id, err);
+    free(cfg_text), free(metrics_text), free(bytes);
+    json_decref(cfg), json_decref(metrics);
+    return rc;
+}
+
+static void run_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, int64_t id)
+{
+    fw_error err = {0};
+    struct store_job *job = NULL;
+    struct store_dataset *ds = NULL;
+    struct train_job tj;
+    struct train_state state = {0};
+    struct forecaster *f = NULL;
+    double *values = NULL;
+    int first_month = 0, rc;
+    if ((rc = store_job_get(db, id, &job, &err)) || (rc = parse_job(job->request_json, &tj, &err)))
+        goto finish;
+    tj.rq.train.threads = jobs->train_threads;
+    if ((rc = store_dataset_get(db, tj.dataset_id, NULL, NULL, &ds, &err)))
+        goto finish;
+    if (ds->n_points == 0 || period_parse(ds->points[0].period, &first_month)) {
+        rc = fw_error_set(&err, FW_EINVAL, "dataset %lld is not a monthly series",
+                          (long long)tj.dataset_id);
+        goto finish;
+    }
+    values = malloc(ds->n_points * sizeof *values);
+    if (!values) {
+        rc = FW_ENOMEM;
+        goto finish;
+    }
+    for (size_t i = 0; i < ds->n_points; i++)
+        values[i] = ds->points[i].value;
+    struct job_run run = {jobs, slot, db, id, tj.rq.train.epochs};
+    struct fit_callbacks cb = {NULL, on_epoch, &run};
+    rc = fit_run(&tj.rq, values, ds->n_points, first_month, ds->meta.sha256, job->checkpoint,
+                 job->checkpoint_len, &cb, &slot->cancel, &state, &f, &err);
+    if (!rc)
+        rc = store_result(&run, &tj, f, ds, &err);
+finish:;
+    enum store_job_state final = STORE_JOB_SUCCEEDED;
+    const char *message = NULL;
+    if (rc == FW_ECANCELLED) {
+        pthread_mutex_lock(&jobs->lock);
+        int stopping = jobs->stopping;
+        pthread_mutex_unlock(&jobs->lock);
+        /* a shutdown leaves the job resumable; a user's cancel was already recorded */
+        final = stopping ? STORE_JOB_INTERRUPTED : STORE_JOB_CANCELLED;
+    } else if (rc) {
+        final = STORE_JOB_FAILED;
+        message = err.msg[0] ? err.msg : fw_strerror(rc);
+    }
+    fw_error serr = {0};
+    int src = store_job_set_state(db, id, final, message, &serr);
+    if (src && !(final == STORE_JOB_CANCELLED && src == FW_ECONFLICT))
+        fprintf(stderr, "fwpcast: job %lld: recording its end: %s\n", (long long)id, serr.msg);
+    fprintf(stderr, "fwpcast: job %lld %s%s%s\n", (long long)id, store_job_state_name(final),
+            message ? ": " : "", message ? message : "");
+    free(values);
+    forecaster_free(f);
+    train_state_free(&state);
+    store_dataset_free(ds);
+    store_job_free(job);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_arg *wa = arg;
+    struct jobs *jobs = wa->jobs;
+    struct slot *slot = &jobs->slots[wa->index];
+    free(wa);
+    atomic_fetch_add(&jobs->alive, 1);
+    sqlite3 *db = app_db(jobs->app);
+    for (;;) {
+        pthread_mutex_lock(&jobs->lock);
+        int stopping = jobs->stopping;
+        pthread_mutex_unlock(&jobs->lock);
+        if (stopping || !db)
+            break;
+        int64_t id = 0;
+        fw_error err = {0};
+        int rc = store_job_claim_next(db, &id, &err);
+        if (rc == FW_OK) {
+            pthread_mutex_lock(&jobs->lock);
+            slot->job_id = id;
+            atomic_store(&slot->cancel, jobs->stopping);
+            pthread_mutex_unlock(&jobs->lock);
+            run_job(jobs, slot, db, id);
+            pthread_mutex_lock(&jobs->lock);
+            slot->job_id = 0;
+            pthread_mutex_unlock(&jobs->lock);
+            continue;
+        }
+        if (rc != FW_ENOTFOUND)
+            fprintf(stderr, "fwpcast: worker: %s\n", err.msg);
+        /* nothing queued: sleep until woken, or a second (jobs queued by another process) */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_mutex_lock(&jobs->lock);
+        if (!jobs->stopping)
+            pthread_cond_timedwait(&jobs->wake, &jobs->lock, &until);
+        pthread_mutex_unlock(&jobs->lock);
+    }
+    atomic_fetch_sub(&jobs->alive, 1);
+    return NULL;
+}
+
+int jobs_start(struct app *app, int workers, int train_threads, struct jobs **out, fw_error *err)
+{
+    struct jobs *jobs = calloc(1, sizeof *jobs);
+    if (!jobs)
+        return FW_ENOMEM;
+    jobs->app = app;
+    jobs->n_workers = workers < 0 ? 0 : workers;
+    jobs->train_threads = train_threads > 0 ? train_threads : 1;
+    jobs->threads = calloc((size_t)jobs->n_workers + 1, sizeof *jobs->threads);
+    jobs->slots = calloc((size_t)jobs->n_workers + 1, sizeof *jobs->slots);
+    pthread_mutex_init(&jobs->lock, NULL);
+    pthread_cond_init(&jobs->wake, NULL);
+    atomic_init(&jobs->alive, 0);
+    if (!jobs->threads || !jobs->slots) {
+        jobs_stop(jobs);
+        return FW_ENOMEM;
+    }
+    for (int i = 0; i < jobs->n_workers; i++) {
+        atomic_init(&jobs->slots[i].cancel, 0);
+        struct worker_arg *wa = malloc(sizeof *wa);
+        int rc = -1;
+        if (wa) {
+            wa->jobs = jobs;
+            wa->index = i;
+            rc = pthread_create(&jobs->threads[i], NULL, worker_main, wa);
+        }
+        if (rc) {
+            free(wa);
+            jobs->n_workers = i;
+            jobs_stop(jobs);
+            return fw_error_set(err, FW_ENOMEM, "cannot start training workers");
+        }
+    }
+    *out = jobs;
+    return FW_OK;
+}
+
+void jobs_stop(struct jobs *jobs)
+{
+    if (!jobs)
+        return;
+    pthread_mutex_lock(&jobs->lock);
+    jobs->stopping = 1;
+    for (int i = 0; i < jobs->n_workers; i++)
+        if (jobs->slots[i].job_id)
+            atomic_store(&jobs->slots[i].cancel, 1);
+    pthread_cond_broadcast(&jobs->wake);
+    pthread_mutex_unlock(&jobs->lock);
+    for (int i = 0; i < jobs->n_workers; i++)
+        pthread_join(jobs->threads[i], NULL);
+    pthread_mutex_destroy(&jobs->lock);
+    pthread_cond_destroy(&jobs->wake);
+    free(jobs->threads);
+    free(jobs->slots);
+    free(jobs);
+}
+
+void jobs_wake(struct jobs *jobs)
+{
+    pthread_mutex_lock(&jobs->lock);
+    pthread_cond_signal(&jobs->wake);
+    pthread_mutex_unlock(&jobs->lock);
+}
+
+void jobs_cancel(struct jobs *jobs, int64_t id)
+{
+    pthread_mutex_lock(&jobs->lock);
+    for (int i = 0; i < jobs->n_workers; i++)
+        if (jobs->slots[i].job_id == id)
+            atomic_store(&jobs->slots[i].cancel, 1);
+    pthread_mutex_unlock(&jobs->lock);
+}
+
+int jobs_alive(struct jobs *jobs)
+{
+    return jobs ? atomic_load(&jobs->alive) : 0;
+}
