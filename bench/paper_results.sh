@@ -22,7 +22,7 @@ done
 field() { # field FILE KEY -> the number after "KEY": inside test_metrics (or at top level)
     sed 's/.*"test_metrics":{//' "$1" | grep -o "\"$2\":[-0-9.eE+]*" | head -n 1 | cut -d: -f2
 }
-top() { grep -o "\"$2\":[-0-9.eE+]*" "$1" | tail -n 1 | cut -d: -f2; }
+top() { sed 's/"loss_curve".*//' "$1" | grep -o "\"$2\":[-0-9.eE+]*" | tail -n 1 | cut -d: -f2; }
 
 row() { # row LABEL KEY SCALE FORMAT
     label=$1 key=$2 scale=$3 fmt=$4
@@ -49,7 +49,8 @@ row "peak timing error (months)" peak_timing_error 1 "%.1f"
 echo
 for seed in 0 1 2 3 4; do
     f="$out/paper-seed$seed.json"
-    echo "seed $seed: best epoch $(top "$f" best_epoch), validation loss $(top "$f" val_loss), $(top "$f" seconds_per_epoch) s/epoch"
+    printf 'seed %s: best epoch %s, best validation loss %.4f, %.2f s/epoch\n' "$seed" \
+        "$(top "$f" best_epoch)" "$(top "$f" val_loss)" "$(top "$f" seconds_per_epoch)"
 done
 echo
 echo "dataset: $dataset; $epochs epochs; $threads threads; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

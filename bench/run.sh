@@ -9,4 +9,8 @@ mkdir -p build/bench
     echo "## Model (paper protocol)"
     echo
     build/bench/bench_model
+    echo
+    echo "## HTTP service"
+    echo
+    sh bench/http_bench.sh
 } | tee build/bench/results.md

@@ -1,6 +1,8 @@
 /* main — the `fwpcast` command: dispatches to the subcommands in cli/cmd_*.c. */
 #include "cli/cli.h"
 
+#include <cblas.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +42,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* parallelism comes from fwpcast's own threads (batches, requests, jobs); a BLAS call runs
+     * on the thread that makes it, instead of waking OpenBLAS's spinning pool */
+    openblas_set_num_threads(1);
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
         !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);

@@ -10,6 +10,11 @@ packages=(
   curl ca-certificates
 )
 
+# `install-deps.sh --bench` adds what `make bench` needs.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(wrk)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

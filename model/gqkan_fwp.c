@@ -15,6 +15,25 @@
  * closed form; sequential: each window's recursion step by step. All three are exact. */
 enum { RECURRENCE_SCAN, RECURRENCE_PARALLEL, RECURRENCE_SEQUENTIAL };
 
+/* The slow programmer's vector loops see the distinct values in multiples of 8 (the widest
+ * vector), so every value goes through the vectorised path and its result never depends on
+ * where it falls in a batch (a scalar tail would round differently). This is what makes the
+ * evaluation cache below exact. */
+#define VALUE_PAD 8
+
+/* Evaluation cache of the slow programmer: with fixed parameters its outputs (a, b, gate) are a
+ * pure function of a month's value, and real series repeat values (SILSO's 3,333 months hold
+ * 1,600 distinct ones), so forecasts compute each value once. Cleared whenever the parameters
+ * change. Open addressing on the value's bits. */
+#define MEMO_SLOTS 8192
+
+struct slow_memo {
+    size_t count;
+    uint64_t keys[MEMO_SLOTS];
+    unsigned char used[MEMO_SLOTS];
+    double *rows; /* MEMO_SLOTS x (na + nb + 1) */
+};
+
 /* Per-thread scratch for the per-window paths (parallel, sequential). */
 struct thread_scratch {
     /* the fast QKAN's edges of one window: angles, inputs, outputs and gradients */
@@ -29,6 +48,7 @@ struct span_arrays {
     size_t cap;
     int *u_of_month;          /* span: index into uvals */
     double *uvals;            /* nu <= span */
+    double *uvals_spare;      /* nu: the evaluation cache's misses */
     double *z, *silu, *dsilu; /* ds x nu */
     double *q;                /* ds x nu */
     double *rt;               /* nu x dh */
@@ -65,6 +85,7 @@ struct workspace {
 
 struct gqkan {
     struct model base;
+    struct slow_memo *memo; /* evaluation cache (NULL until the first evaluation) */
     int L, H, ds, dh, fin, fout, rs, rf, na, nb;
     int use_bn, recurrence;
     enum daruan_readout readout;
@@ -264,6 +285,7 @@ static void init_params(struct gqkan *m, uint64_t seed)
 
 static void free_span(struct span_arrays *sp)
 {
+    free(sp->uvals_spare);
     double **arrays[] = {&sp->uvals, &sp->z,  &sp->silu, &sp->dsilu, &sp->q,   &sp->rt,
                          &sp->at,    &sp->bt, &sp->gate, &sp->dat,   &sp->dbt, &sp->dgt,
                          &sp->drt,   &sp->dq, &sp->dz,   &sp->mda,   &sp->mdb, &sp->mdg};
@@ -313,14 +335,26 @@ static void gqkan_destroy(struct model *base)
         return;
     free_workspace(&m->ws);
     qkan_work_free(&m->slow_work);
+    if (m->memo)
+        free(m->memo->rows);
+    free(m->memo);
     free(base->params), free(base->grads), free(base->buffers), free(base->tensors);
     free(m);
+}
+
+static void memo_clear(struct slow_memo *memo)
+{
+    if (memo) {
+        memo->count = 0;
+        memset(memo->used, 0, sizeof memo->used);
+    }
 }
 
 static void gqkan_params_changed(struct model *base)
 {
     struct gqkan *m = (struct gqkan *)base;
     qkan_prepare(&m->slow_work, &m->slow);
+    memo_clear(m->memo);
     m->have_forward = 0;
 }
 
@@ -375,6 +409,7 @@ static int ensure_span(struct gqkan *m, size_t span)
     size_t na = (size_t)m->na, nb = (size_t)m->nb;
     ALLOC(sp->u_of_month, span);
     ALLOC(sp->uvals, nu);
+    ALLOC(sp->uvals_spare, nu);
     ALLOC(sp->z, ds * nu);
     ALLOC(sp->silu, ds * nu);
     ALLOC(sp->dsilu, ds * nu);
@@ -457,7 +492,7 @@ static int ensure_threads(struct gqkan *m, int threads)
 static int ensure_workspace(struct gqkan *m, size_t n, size_t span, int threads)
 {
     struct workspace *ws = &m->ws;
-    int rc = ensure_span(m, span);
+    int rc = ensure_span(m, span + VALUE_PAD);
     if (!rc)
         rc = ensure_windows(m, n);
     if (!rc)
@@ -509,10 +544,14 @@ static int index_values(struct gqkan *m, const struct model_batch *b, int thread
     for (size_t i = 0; i < span; i++)
         if (nu == 0 || sp->uvals[i] != sp->uvals[nu - 1])
             sp->uvals[nu++] = sp->uvals[i];
+    /* searched below before padding, then padded with copies of the largest value */
+    size_t distinct = nu;
+    while (nu % VALUE_PAD)
+        sp->uvals[nu++] = sp->uvals[distinct - 1];
     ws->nu = nu;
     for (size_t i = 0; i < span; i++) {
         double v = b->input[lo + i];
-        const double *hit = bsearch(&v, sp->uvals, nu, sizeof v, cmp_double);
+        const double *hit = bsearch(&v, sp->uvals, distinct, sizeof v, cmp_double);
         sp->u_of_month[i] = (int)(hit - sp->uvals);
     }
     return FW_OK;
@@ -552,6 +591,82 @@ static void slow_forward(struct gqkan *m, struct pool *pool, struct task_ctx *ct
     linear_forward(nu, m->dh, 1, sp->rt, m->wg, m->bg, sp->gate);
     for (size_t u = 0; u < nu; u++)
         sp->gate[u] = 1.0 / (1.0 + exp(-sp->gate[u]));
+}
+
+static size_t memo_slot(const struct slow_memo *memo, uint64_t key, int *found)
+{
+    uint64_t h = key * 0x9e3779b97f4a7c15ULL;
+    size_t i = (size_t)(h >> 51) & (MEMO_SLOTS - 1);
+    while (memo->used[i] && memo->keys[i] != key)
+        i = (i + 1) & (MEMO_SLOTS - 1);
+    *found = memo->used[i];
+    return i;
+}
+
+/* The slow programmer in evaluation: cached values are copied, the others computed (padded to
+ * whole vectors like any batch) and added to the cache. */
+static void slow_forward_cached(struct gqkan *m, struct pool *pool, struct task_ctx *ctx)
+{
+    struct workspace *ws = &m->ws;
+    struct span_arrays *sp = &ws->sp;
+    size_t na = (size_t)m->na, nb = (size_t)m->nb, width = na + nb + 1, nu = ws->nu;
+    if (!m->memo) {
+        m->memo = calloc(1, sizeof *m->memo);
+        if (m->memo)
+            m->memo->rows = malloc(MEMO_SLOTS * width * sizeof(double));
+        if (!m->memo || !m->memo->rows) {
+            free(m->memo);
+            m->memo = NULL;
+            slow_forward(m, pool, ctx); /* no cache, same numbers */
+            return;
+        }
+    }
+    struct slow_memo *memo = m->memo;
+    if (memo->count + nu > MEMO_SLOTS / 2)
+        memo_clear(memo);
+    size_t missing = 0;
+    for (size_t u = 0; u < nu; u++) {
+        uint64_t key;
+        int found;
+        memcpy(&key, &sp->uvals[u], sizeof key);
+        memo_slot(memo, key, &found);
+        if (!found && (missing == 0 || sp->uvals_spare[missing - 1] != sp->uvals[u]))
+            sp->uvals_spare[missing++] = sp->uvals[u];
+    }
+    if (missing > 0) {
+        size_t distinct = missing;
+        while (missing % VALUE_PAD)
+            sp->uvals_spare[missing++] = sp->uvals_spare[distinct - 1];
+        double *all = sp->uvals;
+        sp->uvals = sp->uvals_spare;
+        ws->nu = missing;
+        slow_forward(m, pool, ctx);
+        for (size_t u = 0; u < distinct; u++) {
+            uint64_t key;
+            int found;
+            memcpy(&key, &sp->uvals[u], sizeof key);
+            size_t slot = memo_slot(memo, key, &found);
+            double *row = memo->rows + slot * width;
+            memcpy(row, sp->at + u * na, na * sizeof(double));
+            memcpy(row + na, sp->bt + u * nb, nb * sizeof(double));
+            row[na + nb] = sp->gate[u];
+            memo->keys[slot] = key;
+            memo->used[slot] = 1;
+            memo->count++;
+        }
+        sp->uvals_spare = sp->uvals;
+        sp->uvals = all;
+        ws->nu = nu;
+    }
+    for (size_t u = 0; u < nu; u++) {
+        uint64_t key;
+        int found;
+        memcpy(&key, &sp->uvals[u], sizeof key);
+        const double *row = memo->rows + memo_slot(memo, key, &found) * width;
+        memcpy(sp->at + u * na, row, na * sizeof(double));
+        memcpy(sp->bt + u * nb, row + na, nb * sizeof(double));
+        sp->gate[u] = row[na + nb];
+    }
 }
 
 /* Rows of A, B and g for window k, in time order (per-window paths). */
@@ -649,7 +764,10 @@ static int gqkan_forward(struct model *base, const struct model_batch *b, int tr
     /* The batch scan is for training; evaluation runs each window on its own, so a window's
      * forecast does not depend (even in rounding) on the other windows it is batched with. */
     ws->mode = m->recurrence == RECURRENCE_SCAN && !training ? RECURRENCE_PARALLEL : m->recurrence;
-    slow_forward(m, pool, &ctx);
+    if (training)
+        slow_forward(m, pool, &ctx);
+    else
+        slow_forward_cached(m, pool, &ctx);
     if (ws->mode == RECURRENCE_SCAN) {
         if (fwp_scan_prepare(&ws->scan, ws->span, (size_t)m->na, (size_t)m->nb, (size_t)m->L, b->n,
                              ws->sp.at, ws->sp.bt, ws->sp.gate, ws->sp.u_of_month, w->rel_start))

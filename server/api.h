@@ -42,8 +42,10 @@ void api_backtest(const struct http_request *req, struct http_response *resp);
 
 /* --- helpers --- */
 
-/* Serialises and sends a JSON value (stolen) with a status. */
+/* Serialises and sends a JSON value (stolen) with a status; numbers with 15 significant digits,
+ * or `digits`. */
 void api_json(struct http_response *resp, int status, json_t *value);
+void api_json_digits(struct http_response *resp, int status, json_t *value, int digits);
 
 /* Parses the body as a JSON object. On failure fills resp (400 malformed, 415 not JSON when a
  * content type says otherwise, 422 not an object) and returns NULL. */

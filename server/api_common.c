@@ -11,7 +11,12 @@
 
 void api_json(struct http_response *resp, int status, json_t *value)
 {
-    char *text = value ? json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+    api_json_digits(resp, status, value, 15);
+}
+
+void api_json_digits(struct http_response *resp, int status, json_t *value, int digits)
+{
+    char *text = value ? json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(digits)) : NULL;
     json_decref(value);
     if (!text) {
         http_problem(resp, 500, "out of memory writing the response");
@@ -177,30 +182,16 @@ int api_read_series(const struct http_request *req, const json_t *body, struct a
     }
     fw_error err = {0};
     if (dataset) {
-        sqlite3 *db = api_db(req, resp);
-        struct store_dataset *ds = NULL;
         int rc = FW_EINVAL;
         if (!json_is_integer(dataset) || json_integer_value(dataset) <= 0)
             http_problem(resp, 422, "'dataset' must be a positive integer id");
-        else if (db &&
-                 (rc = store_dataset_get(db, json_integer_value(dataset), NULL, NULL, &ds, &err)))
+        else if ((rc = app_dataset_values(req->app, json_integer_value(dataset), &out->values,
+                                          &out->n, &out->first_month, out->sha256, &err)))
             api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
-        if (!ds) {
-            json_decref(bundled);
-            return -1;
-        }
-        if (ds->meta.frequency != STORE_FREQ_MONTH) {
-            json_decref(bundled);
-            store_dataset_free(ds);
-            http_problem(resp, 422, "dataset %lld is not monthly", (long long)ds->meta.id);
-            return -1;
-        }
-        int r = series_from_points(ds->points, ds->n_points, out, resp);
-        out->dataset_id = ds->meta.id;
-        memcpy(out->sha256, ds->meta.sha256, sizeof out->sha256);
-        store_dataset_free(ds);
+        else
+            out->dataset_id = json_integer_value(dataset);
         json_decref(bundled);
-        return r;
+        return rc ? -1 : 0;
     }
     if (!json_is_array(series)) {
         http_problem(resp, 422, "'series' must be an array of {\"period\", \"value\"}");

@@ -164,8 +164,10 @@ void api_datasets_delete(const struct http_request *req, struct http_response *r
         return;
     fw_error err = {0};
     int rc = store_dataset_delete(db, req->id, &err);
-    if (rc)
+    if (rc) {
         api_fail(resp, rc, &err);
-    else
-        http_respond(resp, 204, NULL, "", 0);
+        return;
+    }
+    app_dataset_forget(req->app, req->id);
+    http_respond(resp, 204, NULL, "", 0);
 }

@@ -3,9 +3,11 @@
 #include "db/bootstrap.h"
 #include "db/db.h"
 #include "db/store.h"
+#include "model/period.h"
 #include "server/api.h"
 #include "server/jobs.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdarg.h>
 #include <pthread.h>
@@ -154,6 +156,25 @@ struct model_cache {
     unsigned long long clock;
 };
 
+/* ---- the dataset cache ---------------------------------------------------------------------- */
+
+#define CACHE_DATASETS 16
+
+struct cached_dataset {
+    int64_t id;
+    double *values;
+    size_t n;
+    int first_month;
+    char sha256[65];
+    unsigned long long last_used;
+};
+
+struct dataset_cache {
+    pthread_mutex_t lock;
+    struct cached_dataset entries[CACHE_DATASETS];
+    unsigned long long clock;
+};
+
 /* ---- the app ------------------------------------------------------------------------------------
  */
 
@@ -163,6 +184,7 @@ struct app {
     pthread_key_t db_key;
     struct metrics metrics;
     struct model_cache cache;
+    struct dataset_cache datasets;
     struct jobs *jobs;
 };
 
@@ -268,6 +290,7 @@ int app_create(const struct app_config *cfg, struct app **out, fw_error *err)
     struct app *app = calloc(1, sizeof *app);
     if (!app)
         return FW_ENOMEM;
+    openblas_set_num_threads(1); /* request and worker threads each run their own BLAS calls */
     app->cfg = *cfg;
     app->db_path = strdup(cfg->db_path);
     app->data_dir = strdup(cfg->data_dir ? cfg->data_dir : "data");
@@ -280,6 +303,7 @@ int app_create(const struct app_config *cfg, struct app **out, fw_error *err)
     pthread_mutex_init(&app->metrics.lock, NULL);
     pthread_mutex_init(&app->cache.lock, NULL);
     pthread_cond_init(&app->cache.returned, NULL);
+    pthread_mutex_init(&app->datasets.lock, NULL);
     if (!app->db_path || !app->data_dir || pthread_key_create(&app->db_key, close_thread_db)) {
         free(app->db_path), free(app->data_dir), free(app->static_dir), free(app->token);
         free(app);
@@ -322,6 +346,9 @@ void app_destroy(struct app *app)
             forecaster_free(e->idle[k]);
         free(e->blob);
     }
+    for (size_t i = 0; i < CACHE_DATASETS; i++)
+        free(app->datasets.entries[i].values);
+    pthread_mutex_destroy(&app->datasets.lock);
     sqlite3 *db = pthread_getspecific(app->db_key);
     db_close(db);
     pthread_setspecific(app->db_key, NULL);
@@ -535,6 +562,92 @@ void app_model_forget(struct app *app, int64_t id)
 
 /* ---- metrics ----------------------------------------------------------------------------------
  */
+
+/* ---- dataset cache -------------------------------------------------------------------------- */
+
+static int copy_cached(const struct cached_dataset *e, double **values, size_t *n, int *first_month,
+                       char *sha256)
+{
+    double *copy = malloc((e->n ? e->n : 1) * sizeof *copy);
+    if (!copy)
+        return FW_ENOMEM;
+    memcpy(copy, e->values, e->n * sizeof *copy);
+    *values = copy;
+    *n = e->n;
+    *first_month = e->first_month;
+    memcpy(sha256, e->sha256, sizeof e->sha256);
+    return FW_OK;
+}
+
+int app_dataset_values(struct app *app, int64_t id, double **values, size_t *n, int *first_month,
+                       char *sha256, fw_error *err)
+{
+    struct dataset_cache *c = &app->datasets;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < CACHE_DATASETS; i++)
+        if (c->entries[i].id == id) {
+            c->entries[i].last_used = ++c->clock;
+            int rc = copy_cached(&c->entries[i], values, n, first_month, sha256);
+            pthread_mutex_unlock(&c->lock);
+            return rc;
+        }
+    pthread_mutex_unlock(&c->lock);
+
+    sqlite3 *db = app_db(app);
+    if (!db)
+        return fw_error_set(err, FW_EDB, "the database is not available");
+    struct store_dataset *ds = NULL;
+    int rc = store_dataset_get(db, id, NULL, NULL, &ds, err);
+    if (rc)
+        return rc;
+    struct cached_dataset fresh = {id, NULL, ds->n_points, 0, "", 0};
+    if (ds->meta.frequency != STORE_FREQ_MONTH || ds->n_points == 0 ||
+        period_parse(ds->points[0].period, &fresh.first_month))
+        rc = fw_error_set(err, FW_EINVAL, "dataset %lld is not a monthly series", (long long)id);
+    else if (!(fresh.values = malloc(ds->n_points * sizeof *fresh.values)))
+        rc = FW_ENOMEM;
+    for (size_t i = 0; !rc && i < ds->n_points; i++)
+        fresh.values[i] = ds->points[i].value;
+    memcpy(fresh.sha256, ds->meta.sha256, sizeof fresh.sha256);
+    store_dataset_free(ds);
+    if (!rc)
+        rc = copy_cached(&fresh, values, n, first_month, sha256);
+    if (rc) {
+        free(fresh.values);
+        return rc;
+    }
+    pthread_mutex_lock(&c->lock);
+    struct cached_dataset *slot = &c->entries[0];
+    for (size_t i = 0; i < CACHE_DATASETS; i++) {
+        if (c->entries[i].id == id) { /* another thread got here first */
+            slot = NULL;
+            break;
+        }
+        if (c->entries[i].last_used < slot->last_used)
+            slot = &c->entries[i];
+    }
+    if (slot) {
+        free(slot->values);
+        fresh.last_used = ++c->clock;
+        *slot = fresh;
+        fresh.values = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    free(fresh.values);
+    return FW_OK;
+}
+
+void app_dataset_forget(struct app *app, int64_t id)
+{
+    struct dataset_cache *c = &app->datasets;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < CACHE_DATASETS; i++)
+        if (c->entries[i].id == id) {
+            free(c->entries[i].values);
+            memset(&c->entries[i], 0, sizeof c->entries[i]);
+        }
+    pthread_mutex_unlock(&c->lock);
+}
 
 void app_count_forecast(struct app *app)
 {

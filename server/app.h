@@ -64,6 +64,14 @@ void app_model_release(struct app *app, int64_t id, struct forecaster *f);
 /* Drops a model's cached instances (after DELETE). */
 void app_model_forget(struct app *app, int64_t id);
 
+/* --- the dataset cache: a dataset never changes once created, so its values are read from the
+ * database once (FW_ENOTFOUND, or FW_EINVAL if it is not monthly). *values is a malloc'd copy;
+ * sha256 has 65 bytes. --- */
+int app_dataset_values(struct app *app, int64_t id, double **values, size_t *n, int *first_month,
+                       char *sha256, fw_error *err);
+/* Drops a dataset from the cache (after DELETE). */
+void app_dataset_forget(struct app *app, int64_t id);
+
 /* --- jobs (server/jobs.c) --- */
 struct jobs;
 struct jobs *app_jobs(struct app *app);

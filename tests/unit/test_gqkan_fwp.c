@@ -230,6 +230,36 @@ static void test_eval_uses_running_statistics(void **state)
     model_destroy(h.m);
 }
 
+/* Evaluation caches the slow programmer per value: the numbers must not depend on what was
+ * cached before, nor on where a value fell in a batch. */
+static void test_eval_cache_is_exact(void **state)
+{
+    (void)state;
+    struct harness a, b;
+    harness_init(&a, SMALL, 21);
+    harness_init(&b, SMALL, 21);
+    double out_a[30], out_b[30], scratch[30];
+    /* a: straight away; b: after evaluating other windows, one at a time and in odd batches */
+    assert_int_equal(model_forward(a.m, &a.batch, 0, NULL, out_a), 0);
+    for (size_t s0 = 0; s0 + 12 <= N_SERIES; s0 += 5) {
+        size_t starts[3] = {s0, s0 > 3 ? s0 - 3 : 0, s0 / 2};
+        struct model_batch other = {b.series, NULL, starts, 3};
+        assert_int_equal(model_forward(b.m, &other, 0, NULL, scratch), 0);
+    }
+    assert_int_equal(model_forward(b.m, &b.batch, 0, NULL, out_b), 0);
+    assert_memory_equal(out_a, out_b, sizeof out_a);
+    /* and a parameter change empties the cache: the outputs follow the new parameters */
+    b.m->params[3] += 0.25;
+    model_params_changed(b.m);
+    assert_int_equal(model_forward(b.m, &b.batch, 0, NULL, out_b), 0);
+    assert_memory_not_equal(out_a, out_b, sizeof out_a);
+    a.m->params[3] += 0.25;
+    model_params_changed(a.m);
+    assert_int_equal(model_forward(a.m, &a.batch, 0, NULL, out_a), 0);
+    assert_memory_equal(out_a, out_b, sizeof out_a);
+    model_destroy(a.m), model_destroy(b.m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_threads_give_identical_results),
         cmocka_unit_test(test_recurrence_paths_agree),
         cmocka_unit_test(test_eval_uses_running_statistics),
+        cmocka_unit_test(test_eval_cache_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
