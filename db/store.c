@@ -965,14 +965,16 @@ int store_job_create(sqlite3 *db, enum store_job_kind kind, const char *request_
 
 #define JOB_COLUMNS                                                                                \
     "id, kind, state, request_json, progress, epoch, epochs, eta_seconds, loss_curve_json,"        \
-    " error, model_id, length(checkpoint), created_at, started_at, finished_at, updated_at"
-#define JOB_CHECKPOINT_COLUMN 16
+    " error, model_id, length(checkpoint), created_at, started_at, finished_at, updated_at,"       \
+    " result_json"
+#define JOB_CHECKPOINT_COLUMN 17
 
 static void job_clear(struct store_job *job)
 {
     free(job->request_json);
     free(job->loss_curve_json);
     free(job->error);
+    free(job->result_json);
     free(job->checkpoint);
     memset(job, 0, sizeof *job);
 }
@@ -997,7 +999,7 @@ static int read_job(sqlite3_stmt *stmt, int with_checkpoint, struct store_job *j
     copy_column(stmt, 14, job->finished_at, sizeof job->finished_at);
     copy_column(stmt, 15, job->updated_at, sizeof job->updated_at);
     if (dup_column(stmt, 3, &job->request_json) || dup_column(stmt, 8, &job->loss_curve_json) ||
-        dup_column(stmt, 9, &job->error) ||
+        dup_column(stmt, 9, &job->error) || dup_column(stmt, 16, &job->result_json) ||
         (with_checkpoint &&
          dup_blob_column(stmt, JOB_CHECKPOINT_COLUMN, &job->checkpoint, &job->checkpoint_len))) {
         job_clear(job);
@@ -1225,6 +1227,28 @@ int store_job_set_model(sqlite3 *db, int64_t id, int64_t model_id, fw_error *err
         goto cleanup;
     sqlite3_bind_int64(stmt, 1, id);
     sqlite3_bind_int64(stmt, 2, model_id);
+    if ((rc = step_done(db, stmt, "updating a job", err)) || (rc = db_tx_commit(&tx, err)))
+        goto cleanup;
+cleanup:
+    sqlite3_finalize(stmt);
+    db_tx_rollback(&tx);
+    return rc;
+}
+
+int store_job_set_result(sqlite3 *db, int64_t id, const char *result_json, fw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    struct db_tx tx = {0};
+    int rc;
+    if ((rc = db_tx_begin(db, &tx, err)))
+        return rc;
+    if ((rc = require_row(db, SQL_JOB_EXISTS, "job", id, err)) ||
+        (rc = db_prepare(db,
+                         "UPDATE jobs SET result_json = ?2, updated_at = " SQL_NOW " WHERE id = ?1",
+                         &stmt, err)))
+        goto cleanup;
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_text(stmt, 2, result_json, -1, SQLITE_TRANSIENT);
     if ((rc = step_done(db, stmt, "updating a job", err)) || (rc = db_tx_commit(&tx, err)))
         goto cleanup;
 cleanup:

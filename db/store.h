@@ -237,6 +237,7 @@ struct store_job {
     double eta_seconds;        /* NAN if unknown */
     char *loss_curve_json;     /* owned; NULL if none */
     char *error;               /* owned; NULL if none */
+    char *result_json;         /* owned; NULL if none (a refit backtest's result) */
     int64_t model_id;          /* 0 if none */
     unsigned char *checkpoint; /* owned; NULL if none, and always NULL in lists */
     size_t checkpoint_len;     /* set in lists too */
@@ -283,6 +284,9 @@ int store_job_update_progress(sqlite3 *db, int64_t id, const struct store_job_pr
 /* Replaces a job's checkpoint blob (NULL/0 clears it). */
 int store_job_set_checkpoint(sqlite3 *db, int64_t id, const void *checkpoint, size_t len,
                              fw_error *err);
+
+/* Stores a job's result document (JSON text). */
+int store_job_set_result(sqlite3 *db, int64_t id, const char *result_json, fw_error *err);
 
 /* Records the model a job produced (the model must exist). */
 int store_job_set_model(sqlite3 *db, int64_t id, int64_t model_id, fw_error *err);

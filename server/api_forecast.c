@@ -1,7 +1,11 @@
 /* api_forecast — POST /forecast and POST /backtest. */
 #include "model/metrics.h"
 #include "model/period.h"
+#include "db/store.h"
 #include "server/api.h"
+#include "server/backtest.h"
+#include "server/jobs.h"
+#include "server/model_json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -180,13 +184,74 @@ done:
     json_decref(body);
 }
 
-/* --- backtest ---------------------------------------------------------------------------- */
+/* --- backtest ----------------------------------------------------------------------------- */
 
-struct backtest_totals {
-    double abs_err, sq_err, scaled_sq, smape, mase, peak_amp, peak_time;
-    size_t count, smape_count, windows;
-    size_t covered[MAX_LEVELS];
+struct fixed_model {
+    struct forecaster *f;
+    const struct backtest_spec *spec;
 };
+
+static int forecast_fixed(void *ctx, size_t w, const double *values, size_t n_history,
+                          double *point, double *lo, double *hi, fw_error *err)
+{
+    (void)w;
+    struct fixed_model *fm = ctx;
+    return forecaster_predict(fm->f, values, n_history, fm->spec->h, fm->spec->levels,
+                              fm->spec->n_levels, NULL, point, lo, hi, NULL, err);
+}
+
+/* refit: one model per cutoff, trained in a job like POST /models (its config, epochs, seed) */
+static void start_refit_job(const struct http_request *req, const json_t *body,
+                            const struct forecaster *f, const struct backtest_spec *spec,
+                            struct http_response *resp)
+{
+    const struct app_config *cfg = app_config(req->app);
+    long long epochs, seed;
+    struct api_series series = {0};
+    fw_error err = {0};
+    if (!json_is_integer(json_object_get(body, "dataset"))) {
+        http_problem(resp, 422, "a refit backtest trains on a stored dataset: give \"dataset\"");
+        return;
+    }
+    if (api_int_member(body, "epochs", f->epochs > 0 ? f->epochs : 100, 1, cfg->max_epochs, &epochs,
+                       resp) ||
+        api_int_member(body, "seed", (long long)f->seed, 0, 0x7fffffff, &seed, resp) ||
+        api_read_series(req, body, &series, resp))
+        return;
+    int rc = backtest_check(spec, series.n, &err);
+    api_series_free(&series);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    sqlite3 *db = api_db(req, resp);
+    if (!db)
+        return;
+    json_t *request = json_pack(
+        "{s:s, s:O, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "architecture", f->model->ops->name,
+        "dataset", json_object_get(body, "dataset"), "protocol", "live", "config",
+        model_json_config(&f->model->config), "epochs", (json_int_t)epochs, "seed",
+        (json_int_t)seed, "h", (json_int_t)spec->h, "n_windows", (json_int_t)spec->n_windows,
+        "step", (json_int_t)spec->step, "level", level_array(spec->levels, spec->n_levels));
+    char *text = request ? json_dumps(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(request);
+    int64_t job_id = 0;
+    rc = text ? store_job_create(db, STORE_JOB_BACKTEST, text,
+                                 (int)(epochs * (long long)spec->n_windows), &job_id, &err)
+              : FW_ENOMEM;
+    free(text);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    jobs_wake(app_jobs(req->app));
+    char location[64];
+    snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
+    api_json(resp, 202,
+             json_pack("{s:I, s:s, s:s, s:I}", "job", (json_int_t)job_id, "state", "queued",
+                       "location", location, "models_to_train", (json_int_t)spec->n_windows));
+    http_add_header(resp, "Location", location);
+}
 
 void api_backtest(const struct http_request *req, struct http_response *resp)
 {
@@ -194,138 +259,57 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
     if (!body)
         return;
     static const double default_levels[2] = {80, 95};
-    double levels[MAX_LEVELS], *point = NULL, *lo = NULL, *hi = NULL;
-    size_t n_levels = 0;
+    struct backtest_spec spec = {0};
     int64_t model_id = 0, resolved = 0;
     long long h, n_windows, step;
     struct api_series series = {0};
     struct forecaster *f = NULL;
     fw_error err = {0};
-    json_t *windows = NULL;
     const json_t *refit = json_object_get(body, "refit");
     if (refit && !json_is_boolean(refit)) {
         http_problem(resp, 422, "'refit' must be true or false");
         goto done;
     }
-    if (json_is_true(refit)) {
-        http_problem(resp, 422,
-                     "refit backtests train one model per cutoff: start them with "
-                     "POST /models and a \"cutoff\" for each (a refit job is not "
-                     "available on this server yet)");
-        goto done;
-    }
     if (read_model_ref(body, &model_id, resp) ||
-        read_levels(body, levels, &n_levels, default_levels, 2, resp))
+        read_levels(body, spec.levels, &spec.n_levels, default_levels, 2, resp))
         goto done;
     int rc = app_model_acquire(req->app, model_id, &resolved, &f, &err);
     if (rc) {
         api_fail(resp, rc, &err);
         goto done;
     }
-    size_t L = (size_t)f->model->window;
     if (api_int_member(body, "h", f->model->horizon, 1, f->model->horizon, &h, resp) ||
-        api_int_member(body, "n_windows", 1, 1, MAX_BACKTEST_WINDOWS, &n_windows, resp) ||
-        api_int_member(body, "step", h, 1, 100000, &step, resp) ||
-        api_read_series(req, body, &series, resp))
+        api_int_member(body, "n_windows", 1, 1, BACKTEST_MAX_WINDOWS, &n_windows, resp) ||
+        api_int_member(body, "step", h, 1, 100000, &step, resp))
         goto done;
-    /* cutoffs: the last window ends at the last month; earlier ones step back */
-    long long needed = (long long)L + h + (n_windows - 1) * step;
-    if ((long long)series.n < needed) {
-        http_problem(resp, 422,
-                     "%lld windows of %zu months in and %lld out, %lld apart, need %lld months; "
-                     "the series has %zu",
-                     n_windows, L, h, step, needed, series.n);
-        goto done;
-    }
-    point = malloc((size_t)h * sizeof *point);
-    lo = malloc((n_levels + 1) * (size_t)h * sizeof *lo);
-    hi = malloc((n_levels + 1) * (size_t)h * sizeof *hi);
-    windows = json_array();
-    if (!point || !lo || !hi || !windows) {
-        http_problem(resp, 500, "out of memory");
+    spec.h = (size_t)h;
+    spec.n_windows = (size_t)n_windows;
+    spec.step = (size_t)step;
+    spec.window = (size_t)f->model->window;
+    spec.scale = f->scaler.max - f->scaler.min;
+    if (json_is_true(refit)) {
+        start_refit_job(req, body, f, &spec, resp);
         goto done;
     }
-    struct backtest_totals tot;
-    memset(&tot, 0, sizeof tot);
-    double range = f->scaler.max - f->scaler.min;
-    for (long long w = 0; w < n_windows; w++) {
-        size_t n_history = series.n - (size_t)h - (size_t)((n_windows - 1 - w) * step);
-        const double *actual = series.values + n_history;
-        if ((rc = forecaster_predict(f, series.values, n_history, (size_t)h, levels, n_levels, NULL,
-                                     point, lo, hi, NULL, &err))) {
-            api_fail(resp, rc, &err);
-            goto done;
-        }
-        double naive = metrics_naive_mae(series.values, n_history), w_abs = 0;
-        size_t w_count = 0, ip = 0, it = 0;
-        json_t *rows = json_array();
-        for (long long j = 0; j < h; j++) {
-            char period[PERIOD_TEXT_MAX];
-            period_format(series.first_month + (int)n_history + (int)j, period);
-            double y = actual[j], yh = point[j];
-            json_t *row = json_pack("{s:s, s:f, s:o}", "period", period, "value", yh, "actual",
-                                    isnan(y) ? json_null() : json_real(y));
-            for (size_t i = 0; i < n_levels; i++) {
-                char kl[32], kh[32];
-                level_keys(levels[i], kl, kh, sizeof kl);
-                double l = lo[i * (size_t)h + (size_t)j], u = hi[i * (size_t)h + (size_t)j];
-                json_object_set_new(row, kl, json_real(l));
-                json_object_set_new(row, kh, json_real(u));
-                if (!isnan(y) && y >= l && y <= u)
-                    tot.covered[i]++;
-            }
-            json_array_append_new(rows, row);
-            if (isnan(y))
-                continue;
-            double e = yh - y;
-            tot.abs_err += fabs(e);
-            tot.sq_err += e * e;
-            tot.scaled_sq += (e / range) * (e / range);
-            if (fabs(y) + fabs(yh) > 0) {
-                tot.smape += 200 * fabs(e) / (fabs(y) + fabs(yh));
-                tot.smape_count++;
-            }
-            tot.count++;
-            w_abs += fabs(e);
-            w_count++;
-            if (point[j] > point[ip])
-                ip = (size_t)j;
-            if (isnan(actual[it]) || y > actual[it])
-                it = (size_t)j;
-        }
-        if (w_count && naive > 0)
-            tot.mase += (w_abs / (double)w_count) / naive;
-        tot.peak_amp += fabs(actual[it] - point[ip]);
-        tot.peak_time += fabs((double)it - (double)ip);
-        tot.windows++;
-        char cutoff[PERIOD_TEXT_MAX];
-        period_format(series.first_month + (int)n_history - 1, cutoff);
-        json_array_append_new(windows, json_pack("{s:s, s:o}", "cutoff", cutoff, "forecast", rows));
+    if (api_read_series(req, body, &series, resp))
+        goto done;
+    struct fixed_model fm = {f, &spec};
+    json_t *result = NULL;
+    if ((rc = backtest_run(&spec, series.values, series.n, series.first_month, forecast_fixed, &fm,
+                           &result, &err))) {
+        api_fail(resp, rc, &err);
+        goto done;
     }
     app_count_forecast(req->app);
-    double n = tot.count ? (double)tot.count : 1.0, nw = (double)tot.windows;
-    json_t *metrics =
-        json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "mae", tot.abs_err / n, "rmse",
-                  sqrt(tot.sq_err / n), "scaled_mse", tot.scaled_sq / n, "smape",
-                  tot.smape_count ? tot.smape / (double)tot.smape_count : 0.0, "mase",
-                  tot.mase / nw, "peak_amplitude_error", tot.peak_amp / nw, "peak_timing_error",
-                  tot.peak_time / nw, "points", (json_int_t)tot.count);
-    for (size_t i = 0; i < n_levels; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "coverage-%g", levels[i]);
-        json_object_set_new(metrics, key, json_real((double)tot.covered[i] / n));
-    }
-    api_json(resp, 200,
-             json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "model", (json_int_t)resolved, "h",
-                       (json_int_t)h, "n_windows", (json_int_t)n_windows, "step", (json_int_t)step,
-                       "level", level_array(levels, n_levels), "windows", windows, "metrics",
-                       metrics));
-    windows = NULL;
+    json_object_set_new(result, "model", json_integer(resolved));
+    json_object_set_new(result, "h", json_integer(h));
+    json_object_set_new(result, "n_windows", json_integer(n_windows));
+    json_object_set_new(result, "step", json_integer(step));
+    json_object_set_new(result, "level", level_array(spec.levels, spec.n_levels));
+    api_json_digits(resp, 200, result, FORECAST_DIGITS);
 done:
     if (f)
         app_model_release(req->app, resolved, f);
-    json_decref(windows);
-    free(point), free(lo), free(hi);
     api_series_free(&series);
     json_decref(body);
 }

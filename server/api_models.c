@@ -385,8 +385,11 @@ static json_t *job_json(const struct store_job *j)
         json_or_null_text(j->request_json), "created_at", j->created_at, "started_at",
         j->started_at[0] ? json_string(j->started_at) : json_null(), "finished_at",
         j->finished_at[0] ? json_string(j->finished_at) : json_null(), "updated_at", j->updated_at);
-    if (o)
+    if (o) {
         json_object_set_new(o, "resumable", json_boolean(j->state == STORE_JOB_INTERRUPTED));
+        if (j->result_json)
+            json_object_set_new(o, "result", json_or_null_text(j->result_json));
+    }
     return o;
 }
 

@@ -4,6 +4,7 @@
 #include "model/fit.h"
 #include "model/period.h"
 #include "server/app.h"
+#include "server/backtest.h"
 #include "server/model_json.h"
 
 #include <jansson.h>
@@ -78,10 +79,18 @@ static int parse_job(const char *request_json, struct train_job *tj, fw_error *e
     char extra[900] = "";
     if (cfg)
         rc = model_json_config_text(cfg, extra, sizeof extra, err);
-    snprintf(tj->config, sizeof tj->config, "window=%lld;horizon=%lld%s%s",
-             (long long)json_integer_value(json_object_get(o, "window")),
-             (long long)json_integer_value(json_object_get(o, "horizon")), extra[0] ? ";" : "",
-             extra);
+    /* window and horizon: top-level members, unless the config object has them already */
+    size_t used = 0;
+    const char *dims[2] = {"window", "horizon"};
+    tj->config[0] = '\0';
+    for (int i = 0; i < 2; i++) {
+        const json_t *v = json_object_get(o, dims[i]);
+        if (json_is_integer(v) && !json_object_get(cfg, dims[i]))
+            used += (size_t)snprintf(tj->config + used, sizeof tj->config - used, "%s%s=%lld",
+                                     used ? ";" : "", dims[i], (long long)json_integer_value(v));
+    }
+    if (extra[0])
+        snprintf(tj->config + used, sizeof tj->config - used, "%s%s", used ? ";" : "", extra);
     tj->rq.config = tj->config;
     const char *name = json_string_value(json_object_get(o, "name"));
     if (name)
@@ -176,6 +185,97 @@ static int store_result(struct job_run *run, const struct train_job *tj, const s
     return rc;
 }
 
+/* --- refit backtests: one model per cutoff ------------------------------------------------ */
+
+struct refit {
+    struct jobs *jobs;
+    struct slot *slot;
+    sqlite3 *db;
+    int64_t id;
+    struct train_job tj;
+    const struct backtest_spec *spec;
+    int first_month;
+    size_t window_index;
+};
+
+static void on_refit_epoch(void *ctx, const struct train_progress *p, const struct train_state *s)
+{
+    (void)s;
+    struct refit *r = ctx;
+    app_count_epoch(r->jobs->app);
+    double done = (double)r->window_index + (double)p->epoch / p->epochs;
+    struct store_job_progress progress = {done / (double)r->spec->n_windows,
+                                          (int)r->window_index * p->epochs + p->epoch, NAN, NULL};
+    fw_error err = {0};
+    if (store_job_update_progress(r->db, r->id, &progress, &err) == FW_ECANCELLED)
+        atomic_store(&r->slot->cancel, 1);
+}
+
+static int refit_forecast(void *ctx, size_t w, const double *values, size_t n_history,
+                          double *point, double *lo, double *hi, fw_error *err)
+{
+    struct refit *r = ctx;
+    r->window_index = w;
+    struct fit_request rq = r->tj.rq;
+    rq.cutoff_month = r->first_month + (int)n_history - 1;
+    struct fit_callbacks cb = {NULL, on_refit_epoch, r};
+    struct train_state state = {0};
+    struct forecaster *f = NULL;
+    int rc = fit_run(&rq, values, n_history, r->first_month, NULL, NULL, 0, &cb, &r->slot->cancel,
+                     &state, &f, err);
+    train_state_free(&state);
+    if (!rc)
+        rc = forecaster_predict(f, values, n_history, r->spec->h, r->spec->levels,
+                                r->spec->n_levels, NULL, point, lo, hi, NULL, err);
+    forecaster_free(f);
+    return rc;
+}
+
+static int run_refit_backtest(struct jobs *jobs, struct slot *slot, sqlite3 *db, int64_t id,
+                              const struct store_job *job, const struct store_dataset *ds,
+                              const double *values, int first_month, fw_error *err)
+{
+    struct refit r;
+    memset(&r, 0, sizeof r);
+    r.jobs = jobs, r.slot = slot, r.db = db, r.id = id, r.first_month = first_month;
+    int rc = parse_job(job->request_json, &r.tj, err);
+    if (rc)
+        return rc;
+    r.tj.rq.train.threads = jobs->train_threads;
+    json_t *o = json_loads(job->request_json, 0, NULL);
+    struct backtest_spec spec = {0};
+    spec.h = (size_t)json_integer_value(json_object_get(o, "h"));
+    spec.n_windows = (size_t)json_integer_value(json_object_get(o, "n_windows"));
+    spec.step = (size_t)json_integer_value(json_object_get(o, "step"));
+    const json_t *levels = json_object_get(o, "level");
+    for (size_t i = 0; i < json_array_size(levels) && i < BACKTEST_MAX_LEVELS; i++)
+        spec.levels[spec.n_levels++] = json_number_value(json_array_get(levels, i));
+    json_decref(o);
+    struct model *probe = NULL;
+    if ((rc = model_create(r.tj.rq.architecture, r.tj.rq.config, 0, &probe, err)))
+        return rc;
+    spec.window = (size_t)probe->window;
+    model_destroy(probe);
+    /* the scaled MSE uses the whole series' range: each refit has its own scaler */
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < ds->n_points; i++)
+        if (!isnan(values[i])) {
+            lo = fmin(lo, values[i]);
+            hi = fmax(hi, values[i]);
+        }
+    spec.scale = hi > lo ? hi - lo : 1.0;
+    r.spec = &spec;
+    json_t *result = NULL;
+    rc = backtest_run(&spec, values, ds->n_points, first_month, refit_forecast, &r, &result, err);
+    if (!rc) {
+        char *text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(10));
+        rc = text ? store_job_set_result(db, id, text, err) : FW_ENOMEM;
+        free(text);
+    }
+    json_decref(result);
+    return rc;
+}
+
 static void run_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, int64_t id)
 {
     fw_error err = {0};
@@ -203,6 +303,10 @@ static void run_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, int64_t i
     }
     for (size_t i = 0; i < ds->n_points; i++)
         values[i] = ds->points[i].value;
+    if (job->kind == STORE_JOB_BACKTEST) {
+        rc = run_refit_backtest(jobs, slot, db, id, job, ds, values, first_month, &err);
+        goto finish;
+    }
     struct job_run run = {jobs, slot, db, id, tj.rq.train.epochs};
     struct fit_callbacks cb = {NULL, on_epoch, &run};
     rc = fit_run(&tj.rq, values, ds->n_points, first_month, ds->meta.sha256, job->checkpoint,
