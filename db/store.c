@@ -63,6 +63,11 @@ static int check_name(const char *what, const char *name, size_t cap, fw_error *
     return FW_OK;
 }
 
+int store_check_name(const char *what, const char *name, fw_error *err)
+{
+    return check_name(what, name, STORE_NAME_MAX, err);
+}
+
 static int check_optional_text(const char *what, const char *text, size_t cap, fw_error *err)
 {
     if (text && !text_ok(text, cap - 1))

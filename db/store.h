@@ -86,6 +86,10 @@ struct store_dataset_new {
     size_t n_points;
 };
 
+/* FW_EINVAL (naming `what`) unless name is 1..127 bytes of UTF-8 without control characters:
+ * the rule for dataset and model names, for callers that check before storing. */
+int store_check_name(const char *what, const char *name, fw_error *err);
+
 /* The fingerprint of a series: SHA-256 of the text "period,value\n" followed by one line
  * "<period>,<value>\n" per point, the value printed with "%.17g" or "NA" when missing. Only
  * periods and values count (not std, n_obs or provisional flags), so it identifies exactly the

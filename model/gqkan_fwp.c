@@ -111,7 +111,7 @@ static double *grad_of(struct gqkan *m, const double *param)
 static int read_options(struct gqkan *m, struct model_config *cfg, fw_error *err)
 {
     static const char *const readouts[] = {"amplitude", "born", NULL};
-    static const char *const recurrences[] = {"parallel", "sequential", NULL};
+    static const char *const recurrences[] = {"scan", "parallel", "sequential", NULL};
     long v[9];
     int readout, rc;
     if ((rc = config_int(cfg, "window", 528, 1, 100000, &v[0], err)) ||

@@ -60,6 +60,12 @@ void api_fail(struct http_response *resp, int rc, const fw_error *err);
 /* The database for this request, or a 503 problem and NULL. */
 sqlite3 *api_db(const struct http_request *req, struct http_response *resp);
 
+/* 429 (and -1) when the server already has its maximum of queued and running jobs. */
+int api_job_capacity(const struct http_request *req, sqlite3 *db, struct http_response *resp);
+
+/* A 422 naming the first member of obj not in the NULL-terminated list known, and -1. */
+int api_known_members(const json_t *obj, const char *const *known, struct http_response *resp);
+
 /* Reads an optional integer member in [min, max] (def if absent); on a wrong type or range
  * fills a 422 naming the member and returns -1. */
 int api_int_member(const json_t *obj, const char *key, long long def, long long min, long long max,

@@ -121,6 +121,23 @@ sqlite3 *api_db(const struct http_request *req, struct http_response *resp)
     return db;
 }
 
+int api_known_members(const json_t *obj, const char *const *known, struct http_response *resp)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value)
+    {
+        int ok = 0;
+        for (int i = 0; known[i]; i++)
+            ok |= !strcmp(key, known[i]);
+        if (!ok) {
+            http_problem(resp, 422, "unknown member '%.60s'", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int api_int_member(const json_t *obj, const char *key, long long def, long long min, long long max,
                    long long *out, struct http_response *resp)
 {

@@ -19,13 +19,17 @@ static json_t *meta_json(const struct store_dataset_meta *m)
                      m->sha256, "created_at", m->created_at);
 }
 
+/* ct is `type` exactly, or `type` followed by parameters (";charset=..."). */
+static int content_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    return ct && !strncasecmp(ct, type, n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
 static int is_text_upload(const char *ct)
 {
-    static const char *const types[] = {"text/csv", "text/plain", "application/csv"};
-    for (size_t i = 0; ct && i < sizeof types / sizeof types[0]; i++)
-        if (!strncasecmp(ct, types[i], strlen(types[i])))
-            return 1;
-    return 0;
+    return content_type_is(ct, "text/csv") || content_type_is(ct, "text/plain") ||
+           content_type_is(ct, "application/csv");
 }
 
 void api_datasets_create(const struct http_request *req, struct http_response *resp)
@@ -40,11 +44,16 @@ void api_datasets_create(const struct http_request *req, struct http_response *r
             http_problem(resp, 422, "a CSV upload needs its name: POST /datasets?name=NAME");
             return;
         }
-        if (opt.format == IMPORT_AUTO && req->body_len > 0 && req->body[0] == '{') {
+        size_t first = 0;
+        while (first < req->body_len && strchr(" \t\r\n", req->body[first]) && req->body[first])
+            first++;
+        if (first < req->body_len && req->body[first] == '{') {
             http_problem(resp, 415, "this is JSON: send it with Content-Type: application/json");
             return;
         }
-    } else if (!ct || !strncasecmp(ct, "application/json", 16)) {
+    } else if (!ct || content_type_is(ct, "application/json") ||
+               content_type_is(ct, "application/x-www-form-urlencoded")) {
+        /* JSON, also under curl's default -d type as on every other route */
         json_t *probe = api_parse_object(req, resp); /* 400/422 for malformed JSON */
         if (!probe)
             return;

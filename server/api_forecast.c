@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LEVELS           16
-#define MAX_BACKTEST_WINDOWS 500
-#define FORECAST_DIGITS      10
+#define MAX_LEVELS       BACKTEST_MAX_LEVELS
+#define FORECAST_DIGITS  10
+#define REFIT_MAX_EPOCHS 100000
 
 /* The request's model: an id, "default" or absent. Returns -1 after filling resp. */
 static int read_model_ref(const json_t *body, int64_t *id, struct http_response *resp)
@@ -224,8 +224,14 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
         api_fail(resp, rc, &err);
         return;
     }
+    if ((long long)spec->n_windows * epochs > REFIT_MAX_EPOCHS) {
+        http_problem(resp, 422,
+                     "%zu windows x %lld epochs: a refit backtest trains at most %d epochs in all",
+                     spec->n_windows, epochs, REFIT_MAX_EPOCHS);
+        return;
+    }
     sqlite3 *db = api_db(req, resp);
-    if (!db)
+    if (!db || api_job_capacity(req, db, resp))
         return;
     json_t *request = json_pack(
         "{s:s, s:O, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "architecture", f->model->ops->name,
@@ -270,12 +276,14 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
         http_problem(resp, 422, "'refit' must be true or false");
         goto done;
     }
-    if (read_model_ref(body, &model_id, resp) ||
+    static const char *const known[] = {"model", "dataset", "series", "h",    "level", "n_windows",
+                                        "step",  "refit",   "epochs", "seed", NULL};
+    if (api_known_members(body, known, resp) || read_model_ref(body, &model_id, resp) ||
         read_levels(body, spec.levels, &spec.n_levels, default_levels, 2, resp))
         goto done;
     int rc = app_model_acquire(req->app, model_id, &resolved, &f, &err);
     if (rc) {
-        api_fail(resp, rc, &err);
+        api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
         goto done;
     }
     if (api_int_member(body, "h", f->model->horizon, 1, f->model->horizon, &h, resp) ||

@@ -33,6 +33,26 @@ static json_t *model_row_json(const struct store_model *m)
         (json_int_t)m->weights_len, "created_at", m->created_at);
 }
 
+int api_job_capacity(const struct http_request *req, sqlite3 *db, struct http_response *resp)
+{
+    const struct app_config *cfg = app_config(req->app);
+    int64_t counts[8];
+    fw_error err = {0};
+    int rc = store_job_count_by_state(db, counts, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return -1;
+    }
+    int64_t active = counts[STORE_JOB_QUEUED] + counts[STORE_JOB_RUNNING];
+    if (active >= cfg->max_queued_jobs) {
+        http_problem(resp, 429, "%lld jobs are queued or running; this server takes at most %d",
+                     (long long)active, cfg->max_queued_jobs);
+        http_add_header(resp, "Retry-After", "60");
+        return -1;
+    }
+    return 0;
+}
+
 /* --- POST /models: validate the whole request now, so a queued job can only fail on its own */
 
 struct train_request {
@@ -49,18 +69,8 @@ static int read_train_request(const json_t *body, const struct app_config *cfg,
     static const char *const known[] = {"dataset", "architecture", "protocol", "epochs",  "seed",
                                         "cutoff",  "config",       "window",   "horizon", "name",
                                         "default", "batch_size",   "lr",       NULL};
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)body, key, value)
-    {
-        int ok = 0;
-        for (int i = 0; known[i]; i++)
-            ok |= !strcmp(key, known[i]);
-        if (!ok) {
-            http_problem(resp, 422, "unknown member '%.60s'", key);
-            return -1;
-        }
-    }
+    if (api_known_members(body, known, resp))
+        return -1;
     memset(t, 0, sizeof *t);
     if (!json_is_integer(json_object_get(body, "dataset"))) {
         http_problem(resp, 422, "'dataset' (an id from GET /datasets) is required");
@@ -87,7 +97,14 @@ static int read_train_request(const json_t *body, const struct app_config *cfg,
         t->architecture = "gated-qkan-fwp";
     if (!t->protocol)
         t->protocol = "live";
+    fw_error err = {0};
+    if (t->name && store_check_name("'name'", t->name, &err)) {
+        http_problem(resp, 422, "%s", err.msg);
+        return -1;
+    }
     const json_t *lr = json_object_get(body, "lr");
+    if (json_is_null(lr))
+        lr = NULL;
     t->lr = 2.5e-3;
     if (lr &&
         (!json_is_number(lr) || !(json_number_value(lr) > 0) || !(json_number_value(lr) < 10))) {
@@ -97,6 +114,8 @@ static int read_train_request(const json_t *body, const struct app_config *cfg,
     if (lr)
         t->lr = json_number_value(lr);
     const json_t *def = json_object_get(body, "default");
+    if (json_is_null(def))
+        def = NULL;
     if (def && !json_is_boolean(def)) {
         http_problem(resp, 422, "'default' must be true or false");
         return -1;
@@ -126,7 +145,7 @@ void api_models_create(const struct http_request *req, struct http_response *res
         http_problem(resp, 422, "'protocol' must be \"paper\" or \"live\"");
         goto done;
     }
-    if (t.cutoff && period_parse(t.cutoff, &cutoff)) {
+    if (t.cutoff && (strlen(t.cutoff) != 7 || period_parse(t.cutoff, &cutoff))) {
         http_problem(resp, 422, "'cutoff' must be a month, YYYY-MM");
         goto done;
     }
@@ -154,19 +173,8 @@ void api_models_create(const struct http_request *req, struct http_response *res
     sqlite3 *db = api_db(req, resp);
     if (!db)
         goto done;
-    int64_t counts[8];
-    if ((rc = store_job_count_by_state(db, counts, &err))) {
-        api_fail(resp, rc, &err);
+    if (api_job_capacity(req, db, resp))
         goto done;
-    }
-    if (counts[STORE_JOB_QUEUED] + counts[STORE_JOB_RUNNING] >= cfg->max_queued_jobs) {
-        http_problem(resp, 422,
-                     "%lld training jobs are queued or running; this server takes at most %d at "
-                     "once",
-                     (long long)(counts[STORE_JOB_QUEUED] + counts[STORE_JOB_RUNNING]),
-                     cfg->max_queued_jobs);
-        goto done;
-    }
     /* the stored request is the resolved one */
     json_object_set_new(body, "architecture", json_string(t.architecture));
     json_object_set_new(body, "protocol", json_string(t.protocol));
@@ -343,7 +351,7 @@ void api_models_import(const struct http_request *req, struct http_response *res
                                  .config_json = cfg_text,
                                  .parameters = (int64_t)f->model->n_params,
                                  .seed = f->seed,
-                                 .data_sha256 = f->data_sha256,
+                                 .data_sha256 = f->data_sha256[0] ? f->data_sha256 : NULL,
                                  .cutoff = cutoff[0] ? cutoff : NULL,
                                  .protocol = series_protocol_name(f->protocol),
                                  .format_version = FORECASTER_FORMAT_VERSION,

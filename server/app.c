@@ -6,6 +6,7 @@
 #include "model/period.h"
 #include "server/api.h"
 #include "server/jobs.h"
+#include "server/model_json.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -173,6 +174,7 @@ struct dataset_cache {
     pthread_mutex_t lock;
     struct cached_dataset entries[CACHE_DATASETS];
     unsigned long long clock;
+    unsigned long long forgotten; /* bumped by every forget: a load that raced one is dropped */
 };
 
 /* ---- the app ------------------------------------------------------------------------------------
@@ -263,12 +265,20 @@ static int bootstrap_default_model(struct app *app, sqlite3 *db, fw_error *err)
                      fc->cutoff_month % 12 + 1);
         int64_t dataset_id = 0;
         store_dataset_find(db, "silso-monthly", &dataset_id, NULL);
+        json_t *cfg_json = model_json_config(&fc->model->config);
+        json_t *metrics = fc->has_test_metrics ? model_json_metrics(&fc->test) : NULL;
+        char *cfg_text = cfg_json ? json_dumps(cfg_json, JSON_COMPACT) : NULL;
+        char *metrics_text =
+            metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(cfg_json), json_decref(metrics);
         struct store_model_new nm = {.name = "default",
                                      .architecture = fc->model->ops->name,
+                                     .config_json = cfg_text,
+                                     .metrics_json = metrics_text,
                                      .parameters = (int64_t)fc->model->n_params,
                                      .seed = fc->seed,
                                      .dataset_id = dataset_id,
-                                     .data_sha256 = fc->data_sha256,
+                                     .data_sha256 = fc->data_sha256[0] ? fc->data_sha256 : NULL,
                                      .cutoff = cutoff[0] ? cutoff : NULL,
                                      .protocol = series_protocol_name(fc->protocol),
                                      .format_version = FORECASTER_FORMAT_VERSION,
@@ -276,6 +286,7 @@ static int bootstrap_default_model(struct app *app, sqlite3 *db, fw_error *err)
                                      .weights_len = len,
                                      .is_default = 1};
         rc = store_model_insert(db, &nm, &id, err);
+        free(cfg_text), free(metrics_text);
         if (!rc && !app->cfg.quiet)
             fprintf(stderr, "fwpcast: loaded %s as the default model (id %lld)\n", path,
                     (long long)id);
@@ -402,7 +413,8 @@ void app_handle(struct app *app, const struct http_request *in, struct http_resp
         }
         if (!strstr(allow, routes[i].method)) {
             size_t used = strlen(allow);
-            snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", routes[i].method);
+            snprintf(allow + used, sizeof allow - used, "%s%s%s", used ? ", " : "",
+                     routes[i].method, strcmp(routes[i].method, "GET") ? "" : ", HEAD");
         }
     }
     int is_read = !strcmp(req.method, "GET") || !strcmp(req.method, "HEAD");
@@ -591,6 +603,7 @@ int app_dataset_values(struct app *app, int64_t id, double **values, size_t *n, 
             pthread_mutex_unlock(&c->lock);
             return rc;
         }
+    unsigned long long generation = c->forgotten;
     pthread_mutex_unlock(&c->lock);
 
     sqlite3 *db = app_db(app);
@@ -617,8 +630,8 @@ int app_dataset_values(struct app *app, int64_t id, double **values, size_t *n, 
         return rc;
     }
     pthread_mutex_lock(&c->lock);
-    struct cached_dataset *slot = &c->entries[0];
-    for (size_t i = 0; i < CACHE_DATASETS; i++) {
+    struct cached_dataset *slot = c->forgotten == generation ? &c->entries[0] : NULL;
+    for (size_t i = 0; slot && i < CACHE_DATASETS; i++) {
         if (c->entries[i].id == id) { /* another thread got here first */
             slot = NULL;
             break;
@@ -646,6 +659,7 @@ void app_dataset_forget(struct app *app, int64_t id)
             free(c->entries[i].values);
             memset(&c->entries[i], 0, sizeof c->entries[i]);
         }
+    c->forgotten++;
     pthread_mutex_unlock(&c->lock);
 }
 

@@ -110,18 +110,45 @@ const char *http_reason(int status)
     }
 }
 
-/* JSON string escaping for the problem document (no jansson needed for this one shape). */
+/* Length of a valid UTF-8 sequence at p (1..4), or 0 if the bytes there are not one. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (n == 0 || (p[0] >= 0xf8))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+        return 0; /* overlong, surrogate or beyond U+10FFFF */
+    return n;
+}
+
+/* JSON string escaping for the problem document (no jansson needed for this one shape). Bytes
+ * that are not valid UTF-8 (a detail may quote a client's path or key) become U+FFFD, so the
+ * document is always valid JSON. */
 static size_t json_escape(char *out, size_t size, const char *in)
 {
     size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p && o + 7 < size; p++) {
+    const unsigned char *p = (const unsigned char *)in;
+    while (*p && o + 8 < size) {
+        size_t n = utf8_sequence(p);
         if (*p == '"' || *p == '\\') {
             out[o++] = '\\';
-            out[o++] = (char)*p;
+            out[o++] = (char)*p++;
         } else if (*p < 0x20) {
-            o += (size_t)snprintf(out + o, size - o, "\\u%04x", *p);
+            o += (size_t)snprintf(out + o, size - o, "\\u%04x", *p++);
+        } else if (n == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+            o += 3;
+            p++;
         } else {
-            out[o++] = (char)*p;
+            memcpy(out + o, p, n);
+            o += n;
+            p += n;
         }
     }
     out[o] = '\0';

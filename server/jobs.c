@@ -168,7 +168,7 @@ static int store_result(struct job_run *run, const struct train_job *tj, const s
                                  .parameters = (int64_t)f->model->n_params,
                                  .seed = f->seed,
                                  .dataset_id = ds->meta.id,
-                                 .data_sha256 = f->data_sha256,
+                                 .data_sha256 = f->data_sha256[0] ? f->data_sha256 : NULL,
                                  .cutoff = cutoff[0] ? cutoff : NULL,
                                  .protocol = series_protocol_name(f->protocol),
                                  .format_version = FORECASTER_FORMAT_VERSION,
