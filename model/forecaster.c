@@ -125,9 +125,19 @@ int forecaster_predict(struct forecaster *f, const double *history, size_t n, si
         if (isnan(v))
             v = window[t - 1] * (f->scaler.max - f->scaler.min) + f->scaler.min;
         window[t] = scaler_apply(&f->scaler, v);
+        if (!(fabs(window[t]) <= FORECASTER_MAX_SCALED)) {
+            free(window), free(out);
+            return fw_error_set(err, FW_ERANGE,
+                                "a value of the history (%g) is far outside the range the model "
+                                "was trained on (%g..%g)",
+                                v, f->scaler.min, f->scaler.max);
+        }
     }
     size_t start = 0;
     int rc = train_predict(m, window, &start, 1, pool, out);
+    for (size_t j = 0; !rc && j < (size_t)m->horizon; j++)
+        if (!isfinite(out[j]))
+            rc = fw_error_set(err, FW_ERANGE, "the model's output is not finite for this history");
     if (!rc) {
         double range = f->scaler.max - f->scaler.min;
         /* a series that was never negative (sunspots) gets no negative forecast or bound */

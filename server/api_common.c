@@ -67,6 +67,11 @@ json_t *api_parse_object(const struct http_request *req, struct http_response *r
         http_problem(resp, 400, "the request needs a JSON body");
         return NULL;
     }
+    if (memchr(req->body, '\0', req->body_len)) {
+        /* jansson stops at a NUL after a complete token; JSON text never contains one */
+        http_problem(resp, 400, "malformed JSON: the body contains a NUL byte");
+        return NULL;
+    }
     json_error_t jerr;
     json_t *obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!obj) {

@@ -125,12 +125,16 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
     struct api_series series = {0};
     struct forecaster *f = NULL;
     fw_error err = {0};
-    if (read_model_ref(body, &model_id, resp) ||
+    static const char *const known[] = {"model", "dataset", "series",  "h",
+                                        "level", "cutoff",  "backend", NULL};
+    if (api_known_members(body, known, resp) || read_model_ref(body, &model_id, resp) ||
         read_levels(body, levels, &n_levels, default_levels, 2, resp) || read_backend(body, resp))
         goto done;
     int rc = app_model_acquire(req->app, model_id, &resolved, &f, &err);
     if (rc) {
-        api_fail(resp, rc, &err);
+        /* a model the body names that does not exist makes the request invalid (422); no
+         * default model at all stays 404 */
+        api_fail(resp, rc == FW_ENOTFOUND && model_id ? FW_EINVAL : rc, &err);
         goto done;
     }
     if (api_int_member(body, "h", f->model->horizon, 1, f->model->horizon, &h, resp) ||
@@ -283,7 +287,7 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
         goto done;
     int rc = app_model_acquire(req->app, model_id, &resolved, &f, &err);
     if (rc) {
-        api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
+        api_fail(resp, rc == FW_ENOTFOUND && model_id ? FW_EINVAL : rc, &err);
         goto done;
     }
     if (api_int_member(body, "h", f->model->horizon, 1, f->model->horizon, &h, resp) ||
