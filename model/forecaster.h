@@ -21,7 +21,7 @@
 #define FORECASTER_FORMAT_VERSION 1u
 /* A history value more than this many training ranges away is refused (FW_ERANGE). */
 #define FORECASTER_MAX_SCALED 1e6
-#define FORECASTER_SHA_MAX        65
+#define FORECASTER_SHA_MAX    65
 
 struct forecaster {
     struct model *model;
