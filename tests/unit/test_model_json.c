@@ -173,7 +173,9 @@ static void test_bad_documents(void **state)
     json_object_del(bare, "output_layer.bias");
     assert_int_equal(model_json_import(bare, &sc, &g, &err), FW_EINVAL);
     assert_non_null(strstr(err.msg, "lacks output_layer.bias"));
-    assert_int_equal(model_json_import(json_string("x"), &sc, &g, &err), FW_EINVAL);
+    json_t *not_object = json_string("x");
+    assert_int_equal(model_json_import(not_object, &sc, &g, &err), FW_EINVAL);
+    json_decref(not_object);
 
     /* a bad scaler */
     json_object_set_new(doc, "scaler", json_pack("{s:f, s:f}", "min", 5.0, "max", 5.0));
