@@ -7,10 +7,10 @@
 #include "server/api.h"
 #include "server/jobs.h"
 #include "server/model_json.h"
+#include "server/textbuf.h"
 
 #include <cblas.h>
 #include <math.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -677,92 +677,53 @@ void app_count_epoch(struct app *app)
     pthread_mutex_unlock(&app->metrics.lock);
 }
 
-struct text {
-    char *buf;
-    size_t len, cap;
-    int failed;
-};
-
-static void append(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void append(struct text *t, const char *fmt, ...)
-{
-    if (t->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = 1;
-            return;
-        }
-        if ((size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = (t->cap ? t->cap : 4096) * 2 + (size_t)n;
-        char *grown = realloc(t->buf, cap);
-        if (!grown) {
-            t->failed = 1;
-            return;
-        }
-        t->buf = grown;
-        t->cap = cap;
-    }
-}
-
 char *app_metrics_text(struct app *app, size_t *len)
 {
-    struct text t = {malloc(4096), 0, 4096, 0};
-    if (!t.buf)
-        return NULL;
-    t.buf[0] = '\0';
+    struct textbuf t = {0};
     struct metrics *mx = &app->metrics;
     pthread_mutex_lock(&mx->lock);
-    append(&t, "# HELP fwpcast_http_requests_total HTTP requests by route and status.\n"
-               "# TYPE fwpcast_http_requests_total counter\n");
+    textbuf_printf(&t, "# HELP fwpcast_http_requests_total HTTP requests by route and status.\n"
+                       "# TYPE fwpcast_http_requests_total counter\n");
     for (size_t i = 0; i < mx->n_requests; i++)
-        append(&t, "fwpcast_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
-               mx->requests[i].route, mx->requests[i].method, mx->requests[i].status,
-               mx->requests[i].count);
-    append(&t, "# HELP fwpcast_http_request_duration_seconds Time spent handling requests.\n"
-               "# TYPE fwpcast_http_request_duration_seconds histogram\n");
+        textbuf_printf(
+            &t, "fwpcast_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+            mx->requests[i].route, mx->requests[i].method, mx->requests[i].status,
+            mx->requests[i].count);
+    textbuf_printf(&t,
+                   "# HELP fwpcast_http_request_duration_seconds Time spent handling requests.\n"
+                   "# TYPE fwpcast_http_request_duration_seconds histogram\n");
     unsigned long long cumulative = 0;
     for (size_t b = 0; b < N_BUCKETS; b++) {
         cumulative += mx->bucket_counts[b];
-        append(&t, "fwpcast_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-               latency_buckets[b], cumulative);
+        textbuf_printf(&t, "fwpcast_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                       latency_buckets[b], cumulative);
     }
     cumulative += mx->bucket_counts[N_BUCKETS];
-    append(&t, "fwpcast_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cumulative);
-    append(&t, "fwpcast_http_request_duration_seconds_sum %.6f\n", mx->latency_sum);
-    append(&t, "fwpcast_http_request_duration_seconds_count %llu\n", mx->latency_count);
-    append(&t,
-           "# HELP fwpcast_forecasts_total Forecasts served.\n"
-           "# TYPE fwpcast_forecasts_total counter\nfwpcast_forecasts_total %llu\n",
-           mx->forecasts);
-    append(&t,
-           "# HELP fwpcast_training_epochs_total Training epochs completed.\n"
-           "# TYPE fwpcast_training_epochs_total counter\nfwpcast_training_epochs_total %llu\n",
-           mx->epochs);
+    textbuf_printf(&t, "fwpcast_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                   cumulative);
+    textbuf_printf(&t, "fwpcast_http_request_duration_seconds_sum %.6f\n", mx->latency_sum);
+    textbuf_printf(&t, "fwpcast_http_request_duration_seconds_count %llu\n", mx->latency_count);
+    textbuf_printf(&t,
+                   "# HELP fwpcast_forecasts_total Forecasts served.\n"
+                   "# TYPE fwpcast_forecasts_total counter\nfwpcast_forecasts_total %llu\n",
+                   mx->forecasts);
+    textbuf_printf(
+        &t,
+        "# HELP fwpcast_training_epochs_total Training epochs completed.\n"
+        "# TYPE fwpcast_training_epochs_total counter\nfwpcast_training_epochs_total %llu\n",
+        mx->epochs);
     pthread_mutex_unlock(&mx->lock);
     int64_t counts[8] = {0};
     sqlite3 *db = app_db(app);
     if (db && store_job_count_by_state(db, counts, NULL) == FW_OK) {
-        append(&t, "# HELP fwpcast_jobs Jobs by state.\n# TYPE fwpcast_jobs gauge\n");
+        textbuf_printf(&t, "# HELP fwpcast_jobs Jobs by state.\n# TYPE fwpcast_jobs gauge\n");
         for (int s = STORE_JOB_QUEUED; s <= STORE_JOB_INTERRUPTED; s++)
-            append(&t, "fwpcast_jobs{state=\"%s\"} %lld\n",
-                   store_job_state_name((enum store_job_state)s), (long long)counts[s]);
+            textbuf_printf(&t, "fwpcast_jobs{state=\"%s\"} %lld\n",
+                           store_job_state_name((enum store_job_state)s), (long long)counts[s]);
     }
-    append(&t,
-           "# HELP fwpcast_training_workers Training worker threads alive.\n"
-           "# TYPE fwpcast_training_workers gauge\nfwpcast_training_workers %d\n",
-           jobs_alive(app->jobs));
-    if (t.failed) {
-        free(t.buf);
-        return NULL;
-    }
-    *len = t.len;
-    return t.buf;
+    textbuf_printf(&t,
+                   "# HELP fwpcast_training_workers Training worker threads alive.\n"
+                   "# TYPE fwpcast_training_workers gauge\nfwpcast_training_workers %d\n",
+                   jobs_alive(app->jobs));
+    return textbuf_take(&t, len);
 }
