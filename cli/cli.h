@@ -45,6 +45,10 @@ int cli_write_file(const char *path, const void *data, size_t len, fw_error *err
 
 int cli_file_exists(const char *path);
 
+/* A whole-string integer in [min, max], or a finite number; 0 on success, -1 otherwise. */
+int cli_parse_long(const char *text, long min, long max, long *out);
+int cli_parse_double(const char *text, double *out);
+
 /* Prints "fwpcast <cmd>: <message>" to stderr; returns 1 (the failure exit code). */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

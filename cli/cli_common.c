@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +99,26 @@ int cli_write_file(const char *path, const void *data, size_t len, fw_error *err
     unlink(tmp);
     free(tmp);
     return fw_error_set(err, FW_EIO, "%s: %s", path, strerror(e));
+}
+
+int cli_parse_long(const char *text, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || *end || end == text || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
 }

@@ -8,6 +8,7 @@
 #include "model/period.h"
 #include "model/trainer.h"
 #include "server/model_json.h"
+#include "server/model_record.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -29,28 +30,6 @@ static int print_json(json_t *obj)
         return 1;
     printf("%s\n", text);
     free(text);
-    return 0;
-}
-
-static int parse_long(const char *text, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || *end || end == text || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || *end || end == text || !isfinite(v))
-        return -1;
-    *out = v;
     return 0;
 }
 
@@ -186,7 +165,7 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
             for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
                 if (flags[i].code != c)
                     continue;
-                if (parse_long(optarg, flags[i].min, flags[i].max, &v))
+                if (cli_parse_long(optarg, flags[i].min, flags[i].max, &v))
                     return cli_fail("train", "--%s: '%s' is not a number in %ld..%ld",
                                     flags[i].name, optarg, flags[i].min, flags[i].max) +
                            1;
@@ -195,7 +174,7 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
             break;
         }
         case 'l':
-            if (parse_double(optarg, &a->lr) || !(a->lr > 0))
+            if (cli_parse_double(optarg, &a->lr) || !(a->lr > 0))
                 return cli_fail("train", "--lr: '%s' is not a positive number", optarg) + 1;
             break;
         case 'c':
@@ -241,47 +220,23 @@ static json_t *train_result_json(const struct forecaster *f, const struct train_
     return o;
 }
 
-/* Stores the model file bytes in the database. */
+/* Stores the model in the database too. */
 static int store_trained(const struct train_args *a, const struct forecaster *f,
-                         const struct series_source *src, const uint8_t *bytes, size_t len,
-                         int64_t *id, fw_error *err)
+                         const struct series_source *src, int64_t *id, fw_error *err)
 {
     sqlite3 *db = NULL;
     int rc = db_open(cli_db_path(a->db), &db, err);
     if (!rc)
         rc = db_migrate(db, NULL, err);
-    json_t *cfg = model_json_config(&f->model->config);
-    json_t *metrics = f->has_test_metrics ? model_json_metrics(&f->test) : NULL;
-    char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
-    char *metrics_text =
-        metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-    char cutoff[PERIOD_TEXT_MAX] = "", name[STORE_NAME_MAX];
-    if (f->cutoff_month >= 0)
-        period_format(f->cutoff_month, cutoff);
+    char name[STORE_NAME_MAX];
     if (a->name)
         snprintf(name, sizeof name, "%s", a->name);
     else
         snprintf(name, sizeof name, "%s-%s-seed%llu", f->model->ops->name,
                  series_protocol_name(f->protocol), (unsigned long long)f->seed);
-    if (!rc) {
-        struct store_model_new nm = {.name = name,
-                                     .architecture = f->model->ops->name,
-                                     .config_json = cfg_text,
-                                     .parameters = (int64_t)f->model->n_params,
-                                     .seed = f->seed,
-                                     .dataset_id = src->dataset_id,
-                                     .data_sha256 = f->data_sha256[0] ? f->data_sha256 : NULL,
-                                     .cutoff = cutoff[0] ? cutoff : NULL,
-                                     .protocol = series_protocol_name(f->protocol),
-                                     .format_version = FORECASTER_FORMAT_VERSION,
-                                     .weights = bytes,
-                                     .weights_len = len,
-                                     .metrics_json = metrics_text,
-                                     .is_default = a->make_default};
-        rc = store_model_insert(db, &nm, id, err);
-    }
-    free(cfg_text), free(metrics_text);
-    json_decref(cfg), json_decref(metrics);
+    struct model_record record = {name, src->dataset_id, a->make_default};
+    if (!rc)
+        rc = model_record_insert(db, f, &record, id, err);
     db_close(db);
     return rc;
 }
@@ -350,7 +305,7 @@ int cmd_train(int argc, char **argv)
         goto cleanup;
     }
     int64_t model_id = 0;
-    if (a.db && store_trained(&a, f, &src, bytes, len, &model_id, &err)) {
+    if (a.db && store_trained(&a, f, &src, &model_id, &err)) {
         cli_fail("train", "storing the model: %s", err.msg);
         goto cleanup;
     }
@@ -396,7 +351,7 @@ static int load_model(const char *cmd, const char *spec, const char *db_path,
     struct store_model *sm = NULL;
     sqlite3 *db = NULL;
     int rc;
-    if (!parse_long(spec, 1, 0x7fffffffL, &id) && !cli_file_exists(spec)) {
+    if (!cli_parse_long(spec, 1, 0x7fffffffL, &id) && !cli_file_exists(spec)) {
         rc = db_open(cli_db_path(db_path), &db, &err);
         if (!rc)
             rc = db_migrate(db, NULL, &err);
@@ -529,11 +484,11 @@ int cmd_forecast(int argc, char **argv)
             json = 1;
             break;
         case 'h':
-            if (parse_long(optarg, 1, 100000, &h))
+            if (cli_parse_long(optarg, 1, 100000, &h))
                 return cli_fail("forecast", "--h must be a positive integer, not '%s'", optarg) + 1;
             break;
         case 'l':
-            if (n_levels == MAX_LEVELS || parse_double(optarg, &levels[n_levels]) ||
+            if (n_levels == MAX_LEVELS || cli_parse_double(optarg, &levels[n_levels]) ||
                 !(levels[n_levels] > 0 && levels[n_levels] < 100))
                 return cli_fail("forecast", "--level must be in (0, 100) (at most %d levels)",
                                 MAX_LEVELS) +
@@ -703,8 +658,8 @@ int cmd_import_model(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (c == 'o')
             out = optarg;
-        else if ((c == 'a' && !parse_double(optarg, &scaler.min)) ||
-                 (c == 'b' && !parse_double(optarg, &scaler.max)))
+        else if ((c == 'a' && !cli_parse_double(optarg, &scaler.min)) ||
+                 (c == 'b' && !cli_parse_double(optarg, &scaler.max)))
             continue;
         else
             return cli_fail("import-model", "bad or unknown option '%s'", argv[optind - 1]) + 1;

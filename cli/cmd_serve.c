@@ -24,17 +24,6 @@ static const char *env_or(const char *name, const char *def)
     return v && *v ? v : def;
 }
 
-static int parse_number(const char *text, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || *end || end == text || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Reads the token: the first line of a file (which should be readable by its owner only). */
 static int read_token(const char *path, char *token, size_t size)
 {
@@ -82,10 +71,10 @@ int cmd_serve(int argc, char **argv)
     a.timeout = 30;
     a.max_body = 32L << 20;
     a.max_jobs = 16;
-    if (parse_number(env_or("FWPCAST_PORT", "8080"), 0, 65535, &a.port))
+    if (cli_parse_long(env_or("FWPCAST_PORT", "8080"), 0, 65535, &a.port))
         return cli_fail("serve", "FWPCAST_PORT must be a port number");
     const char *workers_env = env_or("FWPCAST_WORKERS", NULL);
-    if (workers_env && parse_number(workers_env, 0, 64, &a.workers))
+    if (workers_env && cli_parse_long(workers_env, 0, 64, &a.workers))
         return cli_fail("serve", "FWPCAST_WORKERS must be 0..64");
     optind = 1;
     opterr = 0;
@@ -136,7 +125,7 @@ int cmd_serve(int argc, char **argv)
             cli_fail("serve", "unknown or incomplete option '%s'", argv[optind - 1]);
             return 2;
         }
-        if (target && parse_number(optarg, min, max, target)) {
+        if (target && cli_parse_long(optarg, min, max, target)) {
             cli_fail("serve", "%s: '%s' must be a number in %ld..%ld", argv[optind - 2], optarg,
                      min, max);
             return 2;
@@ -224,8 +213,8 @@ static size_t discard(void *ptr, size_t size, size_t n, void *ctx)
 int cmd_healthcheck(int argc, char **argv)
 {
     long port = 8080;
-    if (parse_number(env_or("FWPCAST_PORT", "8080"), 0, 65535, &port) ||
-        (argc > 2 && !strcmp(argv[1], "--port") && parse_number(argv[2], 1, 65535, &port)))
+    if (cli_parse_long(env_or("FWPCAST_PORT", "8080"), 0, 65535, &port) ||
+        (argc > 2 && !strcmp(argv[1], "--port") && cli_parse_long(argv[2], 1, 65535, &port)))
         return cli_fail("healthcheck", "usage: fwpcast healthcheck [--port N]");
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%ld/healthz", port);

@@ -855,20 +855,27 @@ cleanup:
     return rc;
 }
 
-int store_model_set_metrics(sqlite3 *db, int64_t id, const char *metrics_json, fw_error *err)
+/* Sets one text column (NULL allowed) of the row `id`; FW_ENOTFOUND naming `what` if none. */
+static int update_text_by_id(sqlite3 *db, const char *sql, const char *what, int64_t id,
+                             const char *text, fw_error *err)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc = db_prepare(db, "UPDATE models SET metrics_json = ?2 WHERE id = ?1", &stmt, err);
+    int rc = db_prepare(db, sql, &stmt, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, id);
-    if (bind_opt_text(stmt, 2, metrics_json))
-        rc = db_fail(db, sqlite3_errcode(db), "binding metrics", err);
-    else if ((rc = step_done(db, stmt, "updating model metrics", err)) == 0 &&
-             sqlite3_changes(db) == 0)
-        rc = fw_error_set(err, FW_ENOTFOUND, "model %lld not found", (long long)id);
+    if (bind_opt_text(stmt, 2, text))
+        rc = db_fail(db, sqlite3_errcode(db), "binding text", err);
+    else if ((rc = step_done(db, stmt, "updating a row", err)) == 0 && sqlite3_changes(db) == 0)
+        rc = fw_error_set(err, FW_ENOTFOUND, "%s %lld not found", what, (long long)id);
     sqlite3_finalize(stmt);
     return rc;
+}
+
+int store_model_set_metrics(sqlite3 *db, int64_t id, const char *metrics_json, fw_error *err)
+{
+    return update_text_by_id(db, "UPDATE models SET metrics_json = ?2 WHERE id = ?1", "model", id,
+                             metrics_json, err);
 }
 
 int store_model_delete(sqlite3 *db, int64_t id, fw_error *err)
@@ -1242,24 +1249,9 @@ cleanup:
 
 int store_job_set_result(sqlite3 *db, int64_t id, const char *result_json, fw_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    struct db_tx tx = {0};
-    int rc;
-    if ((rc = db_tx_begin(db, &tx, err)))
-        return rc;
-    if ((rc = require_row(db, SQL_JOB_EXISTS, "job", id, err)) ||
-        (rc = db_prepare(db,
-                         "UPDATE jobs SET result_json = ?2, updated_at = " SQL_NOW " WHERE id = ?1",
-                         &stmt, err)))
-        goto cleanup;
-    sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_text(stmt, 2, result_json, -1, SQLITE_TRANSIENT);
-    if ((rc = step_done(db, stmt, "updating a job", err)) || (rc = db_tx_commit(&tx, err)))
-        goto cleanup;
-cleanup:
-    sqlite3_finalize(stmt);
-    db_tx_rollback(&tx);
-    return rc;
+    return update_text_by_id(
+        db, "UPDATE jobs SET result_json = ?2, updated_at = " SQL_NOW " WHERE id = ?1", "job", id,
+        result_json, err);
 }
 
 int store_job_mark_interrupted(sqlite3 *db, int *count, fw_error *err)

@@ -6,6 +6,7 @@
 #include "server/api.h"
 #include "server/jobs.h"
 #include "server/model_json.h"
+#include "server/model_record.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -329,38 +330,15 @@ void api_models_import(const struct http_request *req, struct http_response *res
         api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
         return;
     }
-    uint8_t *bytes = NULL;
-    size_t len = 0;
     sqlite3 *db = api_db(req, resp);
-    if (!db || (rc = forecaster_save(f, &bytes, &len))) {
+    if (!db) {
         forecaster_free(f);
-        if (db)
-            api_fail(resp, rc, &err);
         return;
     }
-    json_t *cfg = model_json_config(&f->model->config);
-    char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
-    json_decref(cfg);
-    char cutoff[PERIOD_TEXT_MAX] = "", name[STORE_NAME_MAX];
-    if (f->cutoff_month >= 0)
-        period_format(f->cutoff_month, cutoff);
     const char *given = http_query(req, "name");
-    snprintf(name, sizeof name, "%s", given && *given ? given : "imported");
-    struct store_model_new nm = {.name = name,
-                                 .architecture = f->model->ops->name,
-                                 .config_json = cfg_text,
-                                 .parameters = (int64_t)f->model->n_params,
-                                 .seed = f->seed,
-                                 .data_sha256 = f->data_sha256[0] ? f->data_sha256 : NULL,
-                                 .cutoff = cutoff[0] ? cutoff : NULL,
-                                 .protocol = series_protocol_name(f->protocol),
-                                 .format_version = FORECASTER_FORMAT_VERSION,
-                                 .weights = bytes,
-                                 .weights_len = len};
+    struct model_record record = {given && *given ? given : "imported", 0, 0};
     int64_t id = 0;
-    rc = store_model_insert(db, &nm, &id, &err);
-    free(cfg_text);
-    free(bytes);
+    rc = model_record_insert(db, f, &record, &id, &err);
     forecaster_free(f);
     if (rc) {
         api_fail(resp, rc, &err);
@@ -414,6 +392,22 @@ static void respond_job(sqlite3 *db, int64_t id, int status, struct http_respons
     store_job_free(job);
 }
 
+/* A job's state, or a problem (404) and -1. */
+static int job_state(sqlite3 *db, int64_t id, enum store_job_state *state,
+                     struct http_response *resp)
+{
+    struct store_job *job = NULL;
+    fw_error err = {0};
+    int rc = store_job_get(db, id, &job, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return -1;
+    }
+    *state = job->state;
+    store_job_free(job);
+    return 0;
+}
+
 void api_jobs_get(const struct http_request *req, struct http_response *resp)
 {
     sqlite3 *db = api_db(req, resp);
@@ -427,14 +421,10 @@ void api_jobs_cancel(const struct http_request *req, struct http_response *resp)
     if (!db)
         return;
     fw_error err = {0};
-    struct store_job *job = NULL;
-    int rc = store_job_get(db, req->id, &job, &err);
-    if (rc) {
-        api_fail(resp, rc, &err);
+    enum store_job_state state;
+    if (job_state(db, req->id, &state, resp))
         return;
-    }
-    enum store_job_state state = job->state;
-    store_job_free(job);
+    int rc;
     if (store_job_state_is_final(state)) {
         http_problem(resp, 409, "job %lld already %s", (long long)req->id,
                      store_job_state_name(state));
@@ -455,14 +445,10 @@ void api_jobs_resume(const struct http_request *req, struct http_response *resp)
     if (!db)
         return;
     fw_error err = {0};
-    struct store_job *job = NULL;
-    int rc = store_job_get(db, req->id, &job, &err);
-    if (rc) {
-        api_fail(resp, rc, &err);
+    enum store_job_state state;
+    if (job_state(db, req->id, &state, resp))
         return;
-    }
-    enum store_job_state state = job->state;
-    store_job_free(job);
+    int rc;
     if (state != STORE_JOB_INTERRUPTED) {
         http_problem(resp, 409, "job %lld is %s; only an interrupted job can be resumed",
                      (long long)req->id, store_job_state_name(state));

@@ -7,6 +7,7 @@
 #include "server/api.h"
 #include "server/jobs.h"
 #include "server/model_json.h"
+#include "server/model_record.h"
 #include "server/textbuf.h"
 
 #include <cblas.h>
@@ -259,34 +260,10 @@ static int bootstrap_default_model(struct app *app, sqlite3 *db, fw_error *err)
     struct forecaster *fc = NULL;
     int rc = forecaster_load(bytes, len, &fc, err);
     if (!rc) {
-        char cutoff[16] = "";
-        if (fc->cutoff_month >= 0)
-            snprintf(cutoff, sizeof cutoff, "%04d-%02d", fc->cutoff_month / 12,
-                     fc->cutoff_month % 12 + 1);
         int64_t dataset_id = 0;
         store_dataset_find(db, "silso-monthly", &dataset_id, NULL);
-        json_t *cfg_json = model_json_config(&fc->model->config);
-        json_t *metrics = fc->has_test_metrics ? model_json_metrics(&fc->test) : NULL;
-        char *cfg_text = cfg_json ? json_dumps(cfg_json, JSON_COMPACT) : NULL;
-        char *metrics_text =
-            metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-        json_decref(cfg_json), json_decref(metrics);
-        struct store_model_new nm = {.name = "default",
-                                     .architecture = fc->model->ops->name,
-                                     .config_json = cfg_text,
-                                     .metrics_json = metrics_text,
-                                     .parameters = (int64_t)fc->model->n_params,
-                                     .seed = fc->seed,
-                                     .dataset_id = dataset_id,
-                                     .data_sha256 = fc->data_sha256[0] ? fc->data_sha256 : NULL,
-                                     .cutoff = cutoff[0] ? cutoff : NULL,
-                                     .protocol = series_protocol_name(fc->protocol),
-                                     .format_version = FORECASTER_FORMAT_VERSION,
-                                     .weights = bytes,
-                                     .weights_len = len,
-                                     .is_default = 1};
-        rc = store_model_insert(db, &nm, &id, err);
-        free(cfg_text), free(metrics_text);
+        struct model_record record = {"default", dataset_id, 1};
+        rc = model_record_insert(db, fc, &record, &id, err);
         if (!rc && !app->cfg.quiet)
             fprintf(stderr, "fwpcast: loaded %s as the default model (id %lld)\n", path,
                     (long long)id);

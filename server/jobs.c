@@ -6,6 +6,7 @@
 #include "server/app.h"
 #include "server/backtest.h"
 #include "server/model_json.h"
+#include "server/model_record.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -145,43 +146,16 @@ static void on_epoch(void *ctx, const struct train_progress *p, const struct tra
 static int store_result(struct job_run *run, const struct train_job *tj, const struct forecaster *f,
                         const struct store_dataset *ds, fw_error *err)
 {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    int rc = forecaster_save(f, &bytes, &len);
-    if (rc)
-        return rc;
-    json_t *cfg = model_json_config(&f->model->config);
-    json_t *metrics = f->has_test_metrics ? model_json_metrics(&f->test) : NULL;
-    char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
-    char *metrics_text =
-        metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-    char cutoff[PERIOD_TEXT_MAX] = "", name[STORE_NAME_MAX];
-    if (f->cutoff_month >= 0)
-        period_format(f->cutoff_month, cutoff);
+    char name[STORE_NAME_MAX];
     if (tj->name[0])
         snprintf(name, sizeof name, "%s", tj->name);
     else
         snprintf(name, sizeof name, "job-%lld", (long long)run->id);
-    struct store_model_new nm = {.name = name,
-                                 .architecture = f->model->ops->name,
-                                 .config_json = cfg_text,
-                                 .parameters = (int64_t)f->model->n_params,
-                                 .seed = f->seed,
-                                 .dataset_id = ds->meta.id,
-                                 .data_sha256 = f->data_sha256[0] ? f->data_sha256 : NULL,
-                                 .cutoff = cutoff[0] ? cutoff : NULL,
-                                 .protocol = series_protocol_name(f->protocol),
-                                 .format_version = FORECASTER_FORMAT_VERSION,
-                                 .weights = bytes,
-                                 .weights_len = len,
-                                 .metrics_json = metrics_text,
-                                 .is_default = tj->make_default};
+    struct model_record record = {name, ds->meta.id, tj->make_default};
     int64_t model_id = 0;
-    rc = store_model_insert(run->db, &nm, &model_id, err);
+    int rc = model_record_insert(run->db, f, &record, &model_id, err);
     if (!rc)
         rc = store_job_set_model(run->db, run->id, model_id, err);
-    free(cfg_text), free(metrics_text), free(bytes);
-    json_decref(cfg), json_decref(metrics);
     return rc;
 }
 
