@@ -25,6 +25,9 @@ int cmd_forecast(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import_model(int argc, char **argv);
 
+/* Quantum commands (cli/cmd_quantum.c). */
+int cmd_qcompare(int argc, char **argv);
+
 /* Service commands (cli/cmd_serve.c). */
 int cmd_serve(int argc, char **argv);
 int cmd_healthcheck(int argc, char **argv);

@@ -28,6 +28,9 @@ static const struct command commands[] = {
     {"forecast", cmd_forecast,
      "forecast: fwpcast forecast MODEL [--dataset ID|FILE] [--h N] [--level 80 ...] "
      "[--cutoff YYYY-MM] [--json]"},
+    {"qcompare", cmd_qcompare,
+     "exact vs shots on the test windows: fwpcast qcompare MODEL [--shots 1024] [--noise NAME] "
+     "[--sweep] [--json]"},
     {"export", cmd_export, "write a model as JSON (PyTorch state_dict names) or binary"},
     {"import-model", cmd_import_model, "read a JSON model (ours or the authors' state_dict)"},
 };

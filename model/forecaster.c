@@ -80,6 +80,34 @@ int forecaster_calibrate(struct forecaster *f, const struct split_plan *plan, st
     return FW_OK;
 }
 
+int forecaster_evaluate_quantum(struct forecaster *f, const struct split_plan *plan,
+                                struct split_range range, const struct daruan_evaluator *ev,
+                                int *readout, struct forecast_metrics *out, fw_error *err)
+{
+    struct model *m = f->model;
+    if (!m->ops->forward_quantum)
+        return fw_error_set(err, FW_EINVAL, "%s has no circuits to run on a quantum backend",
+                            m->ops->name);
+    size_t n = range.end - range.begin, h = (size_t)m->horizon;
+    size_t *starts = malloc((n ? n : 1) * sizeof *starts);
+    double *pred = malloc((n ? n : 1) * h * sizeof *pred);
+    double *truth = malloc((n ? n : 1) * h * sizeof *truth);
+    int rc = starts && pred && truth ? FW_OK : FW_ENOMEM;
+    for (size_t k = 0; !rc && k < n; k++) {
+        starts[k] = range.begin + k;
+        memcpy(truth + k * h, plan->scaled + starts[k] + plan->window, h * sizeof(double));
+    }
+    if (!rc) {
+        /* all windows in one batch: one evaluator call, one remote job on a cloud */
+        struct model_batch b = {plan->scaled, NULL, starts, n};
+        rc = m->ops->forward_quantum(m, &b, ev, readout, pred, err);
+    }
+    if (!rc)
+        metrics_compute(n, h, pred, truth, f->scaler.max - f->scaler.min, f->scaler.min, out);
+    free(starts), free(pred), free(truth);
+    return rc;
+}
+
 int forecaster_evaluate(struct forecaster *f, const struct split_plan *plan,
                         struct split_range range, struct pool *pool, struct forecast_metrics *out)
 {
@@ -93,9 +121,11 @@ int forecaster_evaluate(struct forecaster *f, const struct split_plan *plan,
     return FW_OK;
 }
 
-int forecaster_predict(struct forecaster *f, const double *history, size_t n, size_t h,
-                       const double *levels, size_t n_levels, struct pool *pool, double *point,
-                       double *lo, double *hi, int *guaranteed, fw_error *err)
+/* The classical forecast, or (ev not NULL) the one whose circuits ev evaluates. */
+static int predict(struct forecaster *f, const double *history, size_t n, size_t h,
+                   const double *levels, size_t n_levels, struct pool *pool,
+                   const struct daruan_evaluator *ev, int *readout, double *point, double *lo,
+                   double *hi, int *guaranteed, fw_error *err)
 {
     struct model *m = f->model;
     size_t L = (size_t)m->window;
@@ -134,7 +164,16 @@ int forecaster_predict(struct forecaster *f, const double *history, size_t n, si
         }
     }
     size_t start = 0;
-    int rc = train_predict(m, window, &start, 1, pool, out);
+    int rc;
+    if (ev) {
+        struct model_batch b = {window, NULL, &start, 1};
+        rc = m->ops->forward_quantum
+                 ? m->ops->forward_quantum(m, &b, ev, readout, out, err)
+                 : fw_error_set(err, FW_EINVAL, "%s has no circuits to run on a quantum backend",
+                                m->ops->name);
+    } else {
+        rc = train_predict(m, window, &start, 1, pool, out);
+    }
     for (size_t j = 0; !rc && j < (size_t)m->horizon; j++)
         if (!isfinite(out[j]))
             rc = fw_error_set(err, FW_ERANGE, "the model's output is not finite for this history");
@@ -160,6 +199,23 @@ int forecaster_predict(struct forecaster *f, const double *history, size_t n, si
     }
     free(window), free(out);
     return rc;
+}
+
+int forecaster_predict(struct forecaster *f, const double *history, size_t n, size_t h,
+                       const double *levels, size_t n_levels, struct pool *pool, double *point,
+                       double *lo, double *hi, int *guaranteed, fw_error *err)
+{
+    return predict(f, history, n, h, levels, n_levels, pool, NULL, NULL, point, lo, hi, guaranteed,
+                   err);
+}
+
+int forecaster_predict_quantum(struct forecaster *f, const double *history, size_t n, size_t h,
+                               const double *levels, size_t n_levels,
+                               const struct daruan_evaluator *ev, int *readout, double *point,
+                               double *lo, double *hi, int *guaranteed, fw_error *err)
+{
+    return predict(f, history, n, h, levels, n_levels, NULL, ev, readout, point, lo, hi, guaranteed,
+                   err);
 }
 
 static void put_metrics(struct bytes_writer *w, const struct forecast_metrics *m)

@@ -51,6 +51,11 @@ int forecaster_calibrate(struct forecaster *f, const struct split_plan *plan, st
 int forecaster_evaluate(struct forecaster *f, const struct split_plan *plan,
                         struct split_range range, struct pool *pool, struct forecast_metrics *out);
 
+/* The same with the model's circuits evaluated by ev (all windows in one call). */
+int forecaster_evaluate_quantum(struct forecaster *f, const struct split_plan *plan,
+                                struct split_range range, const struct daruan_evaluator *ev,
+                                int *readout, struct forecast_metrics *out, fw_error *err);
+
 /* Forecasts h <= horizon steps after the last of n history values (the model's own units, NaN
  * for missing: filled as in training). Values and bounds are clipped at 0 when the training
  * data were never negative. lo and hi are n_levels x h (may be NULL when
@@ -59,6 +64,14 @@ int forecaster_evaluate(struct forecaster *f, const struct split_plan *plan,
 int forecaster_predict(struct forecaster *f, const double *history, size_t n, size_t h,
                        const double *levels, size_t n_levels, struct pool *pool, double *point,
                        double *lo, double *hi, int *guaranteed, fw_error *err);
+
+/* The same forecast with the model's circuits evaluated by ev (a quantum backend); *readout
+ * says which readout was applied to the probabilities (enum daruan_readout). The intervals are
+ * the classical model's conformal bands around it. */
+int forecaster_predict_quantum(struct forecaster *f, const double *history, size_t n, size_t h,
+                               const double *levels, size_t n_levels,
+                               const struct daruan_evaluator *ev, int *readout, double *point,
+                               double *lo, double *hi, int *guaranteed, fw_error *err);
 
 int forecaster_save(const struct forecaster *f, uint8_t **data, size_t *len);
 int forecaster_load(const uint8_t *data, size_t len, struct forecaster **out, fw_error *err);

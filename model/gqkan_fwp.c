@@ -560,6 +560,7 @@ static int index_values(struct gqkan *m, const struct model_batch *b, int thread
 struct task_ctx {
     struct gqkan *m;
     const double *input;
+    int defer_fast; /* window tasks stop before the fast programmer (forward_quantum) */
 };
 
 static void slow_qkan_forward_task(void *arg, size_t j, int thread)
@@ -733,6 +734,8 @@ static void window_forward_task(void *arg, size_t k, int thread)
     double *u = w->u + k * m->fin, *h = w->h + k * m->fout;
     for (int i = 0; i < m->fin; i++)
         u[i] = m->wp[i] * x_last + m->bp[i];
+    if (c->defer_fast)
+        return; /* the circuits go to an evaluator afterwards */
     struct thread_scratch *s = &m->ws.scratch[thread];
     gather_edges(m, theta, u, s);
     size_t edges = (size_t)m->fout * (size_t)m->fin;
@@ -745,22 +748,22 @@ static void window_forward_task(void *arg, size_t k, int thread)
     }
 }
 
-static int gqkan_forward(struct model *base, const struct model_batch *b, int training,
-                         struct model_run *run, double *out)
+/* Everything up to the fast programmer's inputs and angles (and, unless deferred, its outputs
+ * h); forward_head finishes. */
+static int forward_body(struct gqkan *m, const struct model_batch *b, int training,
+                        struct pool *pool, int defer_fast)
 {
-    struct gqkan *m = (struct gqkan *)base;
     if (b->n == 0)
         return FW_EINVAL;
     if (training && m->use_bn && b->n < 2)
         return FW_EINVAL;
-    struct pool *pool = run ? run->pool : NULL;
     m->have_forward = 0;
     int rc = index_values(m, b, pool_threads(pool));
     if (rc)
         return rc;
     struct workspace *ws = &m->ws;
     struct window_arrays *w = &ws->win;
-    struct task_ctx ctx = {m, b->input};
+    struct task_ctx ctx = {m, b->input, defer_fast};
     /* The batch scan is for training; evaluation runs each window on its own, so a window's
      * forecast does not depend (even in rounding) on the other windows it is batched with. */
     ws->mode = m->recurrence == RECURRENCE_SCAN && !training ? RECURRENCE_PARALLEL : m->recurrence;
@@ -776,7 +779,16 @@ static int gqkan_forward(struct model *base, const struct model_batch *b, int tr
         fwp_scan_forward_finish(&ws->scan, w->theta);
     }
     pool_run(pool, b->n, window_forward_task, &ctx);
+    return FW_OK;
+}
 
+/* BatchNorm, dropout and the Linear head from h. */
+static int forward_head(struct gqkan *m, const struct model_batch *b, int training,
+                        struct model_run *run, double *out)
+{
+    struct workspace *ws = &m->ws;
+    struct window_arrays *w = &ws->win;
+    int rc;
     size_t n = b->n, f = (size_t)m->fout;
     if (m->use_bn) {
         if (training) {
@@ -795,6 +807,54 @@ static int gqkan_forward(struct model *base, const struct model_batch *b, int tr
     m->input = b->input;
     m->have_forward = training;
     return FW_OK;
+}
+
+static int gqkan_forward(struct model *base, const struct model_batch *b, int training,
+                         struct model_run *run, double *out)
+{
+    struct gqkan *m = (struct gqkan *)base;
+    int rc = forward_body(m, b, training, run ? run->pool : NULL, 0);
+    return rc ? rc : forward_head(m, b, training, run, out);
+}
+
+/* The fast programmer's circuits of every window go to the evaluator in one call (one remote
+ * job for the whole batch); the model's own readout is applied to the P(0) it returns. */
+static int gqkan_forward_quantum(struct model *base, const struct model_batch *b,
+                                 const struct daruan_evaluator *ev, int *readout, double *out,
+                                 fw_error *err)
+{
+    struct gqkan *m = (struct gqkan *)base;
+    int rc = forward_body(m, b, 0, NULL, 1);
+    if (rc)
+        return rc;
+    struct window_arrays *w = &m->ws.win;
+    size_t per = (size_t)m->fout * (size_t)m->fin, nt = 2 * (size_t)(m->rf + 1);
+    size_t total = per * b->n, na = (size_t)m->na, nb = (size_t)m->nb;
+    double *theta = malloc(total * nt * sizeof *theta), *x = malloc(total * sizeof *x);
+    double *p0 = malloc(total * sizeof *p0);
+    if (!theta || !x || !p0) {
+        free(theta), free(x), free(p0);
+        return FW_ENOMEM;
+    }
+    struct thread_scratch *s = &m->ws.scratch[0];
+    for (size_t k = 0; k < b->n; k++) {
+        gather_edges(m, w->theta + k * na * nb, w->u + k * m->fin, s);
+        memcpy(theta + k * per * nt, s->edge_theta, per * nt * sizeof *theta);
+        memcpy(x + k * per, s->edge_x, per * sizeof *x);
+    }
+    rc = ev->p0(ev->ctx, total, m->rf, theta, x, p0, err);
+    for (size_t k = 0; !rc && k < b->n; k++)
+        for (int o = 0; o < m->fout; o++) {
+            double sum = 0.0;
+            for (int i = 0; i < m->fin; i++)
+                sum += daruan_readout_from_p0(p0[k * per + (size_t)(o * m->fin + i)], m->readout);
+            w->h[k * m->fout + o] = sum;
+        }
+    free(theta), free(x), free(p0);
+    if (rc)
+        return rc;
+    *readout = (int)m->readout;
+    return forward_head(m, b, 0, NULL, out);
 }
 
 /* ---- backward ---------------------------------------------------------------------------- */
@@ -968,7 +1028,7 @@ static int gqkan_backward(struct model *base, struct model_run *run, const doubl
     struct window_arrays *w = &ws->win;
     struct pool *pool = run ? run->pool : NULL;
     size_t n = ws->n, f = (size_t)m->fout;
-    struct task_ctx ctx = {m, m->input};
+    struct task_ctx ctx = {m, m->input, 0};
 
     /* head: Linear, dropout, BatchNorm (bn_out is free once the Linear's backward has run) */
     linear_backward(n, m->fout, m->H, w->bn_out, m->wo, dout, grad_of(m, m->wo), grad_of(m, m->bo),
@@ -1005,4 +1065,5 @@ const struct model_ops gqkan_fwp_ops = {
     .forward = gqkan_forward,
     .backward = gqkan_backward,
     .params_changed = gqkan_params_changed,
+    .forward_quantum = gqkan_forward_quantum,
 };

@@ -58,6 +58,16 @@ struct tensor_info {
 
 struct model;
 
+/* Evaluates n single-qubit DARUAN circuits without pre-activations (edge i: `reps`
+ * repetitions, angles theta[i * 2(reps+1) ...], input x[i]) and writes each one's P(measure 0).
+ * quantum/ implements it with a backend (exact, sampled, a cloud QPU), so inference can run a
+ * model's circuits on hardware; model/ never depends on quantum/. */
+struct daruan_evaluator {
+    int (*p0)(void *ctx, size_t n, int reps, const double *theta, const double *x, double *p0,
+              fw_error *err);
+    void *ctx;
+};
+
 struct model_ops {
     const char *name;
     const char *description;
@@ -73,6 +83,11 @@ struct model_ops {
     int (*backward)(struct model *m, struct model_run *run, const double *dout);
     /* Called after params or buffers were changed from outside (optimiser step, load). */
     void (*params_changed)(struct model *m);
+    /* Optional: evaluation-mode forward whose DARUAN circuits (the fast programmer's) are
+     * evaluated by ev, the readout applied to the P(0) it returns; *readout says which one. */
+    int (*forward_quantum)(struct model *m, const struct model_batch *b,
+                           const struct daruan_evaluator *ev, int *readout, double *out,
+                           fw_error *err);
 };
 
 struct model {
