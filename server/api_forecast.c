@@ -7,6 +7,8 @@
 #include "server/jobs.h"
 #include "server/model_json.h"
 #include "server/textbuf.h"
+#include "quantum/evaluator.h"
+#include "quantum/factory.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -59,15 +61,51 @@ static int read_levels(const json_t *body, double *levels, size_t *n, const doub
     return 0;
 }
 
-static int read_backend(const json_t *body, struct http_response *resp)
+/* The backend a forecast runs its circuits on. */
+struct backend_choice {
+    const char *name; /* exact | sampler | ionq | ibm */
+    long long shots, seed;
+    const char *noise;
+    int dry_run;
+};
+
+static int read_backend(const json_t *body, struct backend_choice *bc, struct http_response *resp)
 {
+    memset(bc, 0, sizeof *bc);
     const json_t *v = json_object_get(body, "backend");
-    if (!v || json_is_null(v) || (json_is_string(v) && !strcmp(json_string_value(v), "exact")))
-        return 0;
-    http_problem(resp, 422,
-                 "'backend' must be \"exact\" (the quantum backends are not "
-                 "available on this server yet)");
-    return -1;
+    if (v && !json_is_null(v) && !json_is_string(v)) {
+        http_problem(resp, 422, "'backend' must be \"exact\", \"sampler\", \"ionq\" or \"ibm\"");
+        return -1;
+    }
+    bc->name = v && json_is_string(v) ? json_string_value(v) : "exact";
+    if (strcmp(bc->name, "exact") && strcmp(bc->name, "sampler") && !qbackend_is_remote(bc->name)) {
+        http_problem(resp, 422, "'backend' must be \"exact\", \"sampler\", \"ionq\" or \"ibm\"");
+        return -1;
+    }
+    int exact = !strcmp(bc->name, "exact");
+    const json_t *noise = json_object_get(body, "noise");
+    if (exact && (json_object_get(body, "shots") || (noise && !json_is_null(noise)))) {
+        http_problem(resp, 422,
+                     "the exact backend draws no shots and has no noise: use "
+                     "\"backend\": \"sampler\"");
+        return -1;
+    }
+    if (noise && !json_is_null(noise) && !json_is_string(noise)) {
+        http_problem(resp, 422, "'noise' must be a noise preset's name");
+        return -1;
+    }
+    bc->noise = json_string_value(noise);
+    const json_t *dry = json_object_get(body, "dry_run");
+    if (dry && !json_is_boolean(dry)) {
+        http_problem(resp, 422, "'dry_run' must be true or false");
+        return -1;
+    }
+    bc->dry_run = json_is_true(dry);
+    return api_int_member(body, "shots", exact ? 0 : 1024, exact ? 0 : 1, QBACKEND_MAX_SHOTS,
+                          &bc->shots, resp) ||
+                   api_int_member(body, "seed", 0, 0, 0x7fffffff, &bc->seed, resp)
+               ? -1
+               : 0;
 }
 
 static void level_keys(double level, char *lo, char *hi, size_t size)
@@ -112,6 +150,73 @@ static int history_end(const json_t *body, const struct api_series *s, size_t *n
     return 0;
 }
 
+struct quantum_run {
+    int readout;
+    uint64_t circuits, shots_total;
+};
+
+/* The noise presets file users may edit: <data>/noise_presets.json when it exists. */
+static const char *noise_file(const struct http_request *req, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/noise_presets.json", app_config(req->app)->data_dir);
+    FILE *f = fopen(buf, "r");
+    if (!f)
+        return NULL;
+    fclose(f);
+    return buf;
+}
+
+static int run_quantum(const struct http_request *req, struct forecaster *f,
+                       const struct backend_choice *bc, const double *values, size_t n_history,
+                       size_t h, const double *levels, size_t n_levels, double *point, double *lo,
+                       double *hi, int *guaranteed, struct quantum_run *qr, fw_error *err)
+{
+    char path[4096];
+    struct qbackend_request rq = {
+        bc->name,           (int)bc->shots, bc->noise, noise_file(req, path, sizeof path),
+        (uint64_t)bc->seed, NULL,           NULL,      NULL};
+    struct qbackend *b = NULL;
+    int rc = qbackend_open(&rq, &b, err);
+    if (rc)
+        return rc;
+    struct backend_evaluator be = {b, (int)bc->shots, 1.0, 60, NULL, 0, 0, 0};
+    struct daruan_evaluator ev = backend_evaluator(&be);
+    rc = forecaster_predict_quantum(f, values, n_history, h, levels, n_levels, &ev, &qr->readout,
+                                    point, lo, hi, guaranteed, err);
+    qr->circuits = be.circuits;
+    qr->shots_total = be.shots_total;
+    qbackend_destroy(b);
+    return rc;
+}
+
+/* What a run on a cloud would use, before anything is submitted (and `dry_run`). */
+static void describe_remote(const struct http_request *req, struct forecaster *f,
+                            const struct backend_choice *bc, struct http_response *resp)
+{
+    (void)req;
+    size_t circuits = 0;
+    const struct tensor_info *t = model_tensor(f->model, "fwp_cell.qkan_layer.layers.0.theta");
+    if (t)
+        circuits = (size_t)t->shape[0] * (size_t)t->shape[1];
+    if (!f->model->ops->forward_quantum || !circuits) {
+        http_problem(resp, 422, "%s has no circuits to run on a quantum backend",
+                     f->model->ops->name);
+        return;
+    }
+    if (!bc->dry_run) {
+        http_problem(resp, 422,
+                     "the %s backend is not available on this server yet (\"dry_run\": true "
+                     "shows what a run would use)",
+                     bc->name);
+        return;
+    }
+    api_json(resp, 200,
+             json_pack("{s:s, s:b, s:I, s:I, s:I, s:I}", "backend", bc->name, "dry_run", 1,
+                       "circuits", (json_int_t)circuits, "shots", (json_int_t)bc->shots,
+                       "shots_total", (json_int_t)(circuits * (size_t)bc->shots), "jobs",
+                       (json_int_t)1));
+}
+
 void api_forecast(const struct http_request *req, struct http_response *resp)
 {
     json_t *body = api_parse_object_or_empty(req, resp);
@@ -126,10 +231,13 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
     struct api_series series = {0};
     struct forecaster *f = NULL;
     fw_error err = {0};
-    static const char *const known[] = {"model", "dataset", "series",  "h",
-                                        "level", "cutoff",  "backend", NULL};
+    static const char *const known[] = {"model",   "dataset", "series", "h",    "level",   "cutoff",
+                                        "backend", "shots",   "noise",  "seed", "dry_run", NULL};
+    struct backend_choice bc;
+    struct quantum_run qr = {0};
     if (api_known_members(body, known, resp) || read_model_ref(body, &model_id, resp) ||
-        read_levels(body, levels, &n_levels, default_levels, 2, resp) || read_backend(body, resp))
+        read_levels(body, levels, &n_levels, default_levels, 2, resp) ||
+        read_backend(body, &bc, resp))
         goto done;
     int rc = app_model_acquire(req->app, model_id, &resolved, &f, &err);
     if (rc) {
@@ -150,8 +258,20 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
         goto done;
     }
     int guaranteed = 1;
-    if ((rc = forecaster_predict(f, series.values, n_history, (size_t)h, levels, n_levels, NULL,
-                                 point, lo, hi, &guaranteed, &err))) {
+    if (strcmp(bc.name, "exact")) {
+        /* the model's circuits through shots: a local sampler answers here; the clouds would
+         * answer later */
+        if (qbackend_is_remote(bc.name) || bc.dry_run) {
+            describe_remote(req, f, &bc, resp);
+            goto done;
+        }
+        rc = run_quantum(req, f, &bc, series.values, n_history, (size_t)h, levels, n_levels, point,
+                         lo, hi, &guaranteed, &qr, &err);
+    } else {
+        rc = forecaster_predict(f, series.values, n_history, (size_t)h, levels, n_levels, NULL,
+                                point, lo, hi, &guaranteed, &err);
+    }
+    if (rc) {
         api_fail(resp, rc, &err);
         goto done;
     }
@@ -163,9 +283,18 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
         level_keys(levels[i], keys[i][0], keys[i][1], sizeof keys[i][0]);
     struct textbuf out = {0};
     textbuf_printf(&out,
-                   "{\"model\":%lld,\"architecture\":\"%s\",\"h\":%lld,\"backend\":\"exact\","
-                   "\"last_observed\":\"%s\",\"level\":[",
-                   (long long)resolved, f->model->ops->name, h, last);
+                   "{\"model\":%lld,\"architecture\":\"%s\",\"h\":%lld,\"backend\":\"%s\","
+                   "\"last_observed\":\"%s\",",
+                   (long long)resolved, f->model->ops->name, h, bc.name, last);
+    if (strcmp(bc.name, "exact")) {
+        textbuf_printf(&out,
+                       "\"shots\":%lld,\"seed\":%lld,\"noise\":%s%s%s,\"readout\":\"%s\","
+                       "\"circuits\":%llu,\"shots_total\":%llu,",
+                       bc.shots, bc.seed, bc.noise ? "\"" : "", bc.noise ? bc.noise : "null",
+                       bc.noise ? "\"" : "", qr.readout == DARUAN_BORN ? "born" : "amplitude",
+                       (unsigned long long)qr.circuits, (unsigned long long)qr.shots_total);
+    }
+    textbuf_puts(&out, "\"level\":[");
     for (size_t i = 0; i < n_levels; i++) {
         textbuf_puts(&out, i ? "," : "");
         textbuf_number(&out, levels[i]);
