@@ -9,6 +9,8 @@
 #include "model/trainer.h"
 #include "server/model_json.h"
 #include "server/model_record.h"
+#include "quantum/evaluator.h"
+#include "quantum/factory.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -464,9 +466,14 @@ int cmd_forecast(int argc, char **argv)
                                             {"level", required_argument, 0, 'l'},
                                             {"cutoff", required_argument, 0, 'c'},
                                             {"json", no_argument, 0, 'j'},
+                                            {"backend", required_argument, 0, 'b'},
+                                            {"shots", required_argument, 0, 's'},
+                                            {"noise", required_argument, 0, 'n'},
+                                            {"seed", required_argument, 0, 'S'},
                                             {0, 0, 0, 0}};
     const char *dataset = NULL, *db = NULL;
-    long h = -1;
+    struct qbackend_request qrq = {.name = "exact"};
+    long h = -1, shots = -1, seed = 0;
     double levels[MAX_LEVELS];
     size_t n_levels = 0;
     int json = 0, cutoff = -1, c;
@@ -486,6 +493,20 @@ int cmd_forecast(int argc, char **argv)
         case 'h':
             if (cli_parse_long(optarg, 1, 100000, &h))
                 return cli_fail("forecast", "--h must be a positive integer, not '%s'", optarg) + 1;
+            break;
+        case 'b':
+            qrq.name = optarg;
+            break;
+        case 'n':
+            qrq.noise = optarg;
+            break;
+        case 's':
+            if (cli_parse_long(optarg, 1, QBACKEND_MAX_SHOTS, &shots))
+                return cli_fail("forecast", "--shots must be in 1..%d", QBACKEND_MAX_SHOTS) + 1;
+            break;
+        case 'S':
+            if (cli_parse_long(optarg, 0, 0x7fffffffL, &seed))
+                return cli_fail("forecast", "--seed must be a non-negative integer") + 1;
             break;
         case 'l':
             if (n_levels == MAX_LEVELS || cli_parse_double(optarg, &levels[n_levels]) ||
@@ -542,9 +563,40 @@ int cmd_forecast(int argc, char **argv)
         n = (size_t)(cutoff - src.first_month) + 1;
         last = cutoff;
     }
-    int guaranteed = 1;
-    if (forecaster_predict(f, src.values, n, (size_t)h, levels, n_levels, NULL, point, lo, hi,
-                           &guaranteed, &err)) {
+    int guaranteed = 1, readout = -1;
+    struct backend_evaluator be = {0};
+    if (strcmp(qrq.name, "exact") || qrq.noise || shots > 0) {
+        char presets[4096];
+        snprintf(presets, sizeof presets, "%s/noise_presets.json", cli_data_dir());
+        qrq.noise_path = cli_file_exists(presets) ? presets : NULL;
+        qrq.shots = shots > 0 ? (int)shots : 1024;
+        qrq.seed = (uint64_t)seed;
+        if (qbackend_is_remote(qrq.name)) {
+            cli_fail("forecast", "the %s backend runs through the HTTP API (POST /forecast)",
+                     qrq.name);
+            goto cleanup;
+        }
+        if (!strcmp(qrq.name, "exact") && (shots > 0 || qrq.noise)) {
+            cli_fail("forecast", "--shots and --noise need --backend sampler");
+            goto cleanup;
+        }
+        if (qbackend_open(&qrq, &be.backend, &err)) {
+            cli_fail("forecast", "%s", err.msg);
+            goto cleanup;
+        }
+        be.shots = !strcmp(qrq.name, "exact") ? 0 : qrq.shots;
+        be.poll_seconds = 1;
+        be.timeout_seconds = 3600;
+        struct daruan_evaluator ev = backend_evaluator(&be);
+        int rc = forecaster_predict_quantum(f, src.values, n, (size_t)h, levels, n_levels, &ev,
+                                            &readout, point, lo, hi, &guaranteed, &err);
+        qbackend_destroy(be.backend);
+        if (rc) {
+            cli_fail("forecast", "%s", err.msg);
+            goto cleanup;
+        }
+    } else if (forecaster_predict(f, src.values, n, (size_t)h, levels, n_levels, NULL, point, lo,
+                                  hi, &guaranteed, &err)) {
         cli_fail("forecast", "%s", err.msg);
         goto cleanup;
     }
@@ -565,9 +617,19 @@ int cmd_forecast(int argc, char **argv)
     char last_text[PERIOD_TEXT_MAX];
     period_format(last, last_text);
     if (json) {
-        print_json(json_pack("{s:s, s:s, s:s, s:I, s:b, s:o}", "model", argv[optind], "dataset",
-                             src.label, "last_observed", last_text, "h", (json_int_t)h,
-                             "intervals_guaranteed", guaranteed, "forecast", rows));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:b, s:s}", "model", argv[optind], "dataset",
+                              src.label, "last_observed", last_text, "h", (json_int_t)h,
+                              "intervals_guaranteed", guaranteed, "backend", qrq.name);
+        if (readout >= 0) {
+            json_object_set_new(o, "readout",
+                                json_string(readout == DARUAN_BORN ? "born" : "amplitude"));
+            json_object_set_new(o, "shots", json_integer(be.shots));
+            json_object_set_new(o, "circuits", json_integer((json_int_t)be.circuits));
+            if (qrq.noise)
+                json_object_set_new(o, "noise", json_string(qrq.noise));
+        }
+        json_object_set_new(o, "forecast", rows);
+        print_json(o);
     } else {
         printf("forecast after %s (%s), %ld months:\n", last_text, src.label, h);
         for (long j = 0; j < h; j++) {

@@ -69,6 +69,17 @@ fi
 grep -q '"period":"2020-01"' "$tmp/f3.json" && grep -q '"h":3' "$tmp/f3.json" &&
     ok "forecast --cutoff starts the month after" || fail "cutoff forecast: $(cat "$tmp/f3.json")"
 
+# --- quantum: sampler forecasts and qcompare ---
+"$bin" forecast "$tmp/a.fwp" --h 3 --backend sampler --shots 512 --seed 3 --json >"$tmp/q1.json"
+"$bin" forecast "$tmp/a.fwp" --h 3 --backend sampler --shots 512 --seed 3 --json >"$tmp/q2.json"
+"$bin" forecast "$tmp/a.fwp" --h 3 --backend sampler --shots 512 --seed 4 --json >"$tmp/q3.json"
+cmp -s "$tmp/q1.json" "$tmp/q2.json" && ! cmp -s "$tmp/q1.json" "$tmp/q3.json" &&
+    grep -q '"readout":"amplitude"' "$tmp/q1.json" && grep -q '"circuits":12' "$tmp/q1.json" &&
+    ok "sampler forecasts: seeded, with readout and circuit count" || fail "sampler forecast: $(cat "$tmp/q1.json")"
+"$bin" qcompare "$tmp/a.fwp" --protocol live --shots 256 --noise ibm-heron-r2 --json >"$tmp/qc.json"
+grep -q '"relative_mse_difference":' "$tmp/qc.json" && grep -q '"noise":"ibm-heron-r2"' "$tmp/qc.json" &&
+    ok "qcompare reports the relative MSE difference" || fail "qcompare: $(cat "$tmp/qc.json")"
+
 # --- eval ---
 "$bin" eval "$tmp/a.fwp" --protocol live --json >"$tmp/eval.json"
 grep -q '"scaled_mse":' "$tmp/eval.json" && grep -q '"peak_timing_error":' "$tmp/eval.json" &&
@@ -117,6 +128,10 @@ expect_failure "h beyond horizon" "beyond the model's horizon" "$bin" forecast "
 expect_failure "level 100" "--level" "$bin" forecast "$tmp/a.fwp" --level 100
 expect_failure "forecast cutoff outside" "outside the data" "$bin" forecast "$tmp/a.fwp" --cutoff 2030-01
 expect_failure "bad export format" "usage" "$bin" export "$tmp/a.fwp" --format xml
+expect_failure "unknown noise preset" "unknown noise model" "$bin" forecast "$tmp/a.fwp" --backend sampler --noise nope
+expect_failure "zero shots" "--shots" "$bin" forecast "$tmp/a.fwp" --backend sampler --shots 0
+expect_failure "unknown backend" "unknown backend" "$bin" forecast "$tmp/a.fwp" --backend abacus
+expect_failure "qcompare on a cloud" "HTTP API" "$bin" qcompare "$tmp/a.fwp" --backend ionq
 [ ! -e "$tmp/x.fwp" ] && ok "failed trainings wrote no model file" || fail "a failed training left $tmp/x.fwp"
 
 if [ "$failures" -ne 0 ]; then
