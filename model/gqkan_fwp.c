@@ -4,6 +4,7 @@
 #include "model/fwp.h"
 #include "model/layers.h"
 #include "model/qkan.h"
+#include "model/vqc.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -41,6 +42,7 @@ struct thread_scratch {
     double *a, *b, *g; /* gathered rows: L x na, L x nb, L */
     double *tmp;       /* L x max(na, nb) + 3 na nb */
     double *states;    /* sequential recurrence: L x na x nb */
+    double *vqc;       /* FAST_VQC: the simulator's scratch */
 };
 
 /* Sized by the batch's span of months (and so its distinct values). */
@@ -83,11 +85,24 @@ struct workspace {
     struct fwp_scan scan;
 };
 
+/* The family (paper.md §1.1): which slow and fast programmers, and whether the write is gated. */
+enum slow_kind { SLOW_HQKAN, SLOW_LINEAR };
+enum fast_kind { FAST_QKAN, FAST_LINEAR, FAST_VQC };
+
+struct variant {
+    enum slow_kind slow;
+    enum fast_kind fast;
+    int gated;  /* 0: the original QFWP's additive update theta_t = theta_{t-1} + a_t b_t^T */
+    int hidden; /* default width of the slow programmer's output r */
+};
+
 struct gqkan {
     struct model base;
     struct slow_memo *memo; /* evaluation cache (NULL until the first evaluation) */
+    struct variant kind;
     int L, H, ds, dh, fin, fout, rs, rf, na, nb;
-    int use_bn, recurrence;
+    int use_bn, recurrence, slow_preacts;
+    struct vqc vqc; /* FAST_VQC: its qubits, depth and measured outputs (= fout) */
     enum daruan_readout readout;
     double dropout, gate_bias;
     /* parameter views */
@@ -108,33 +123,57 @@ static double *grad_of(struct gqkan *m, const double *param)
 
 /* ---- construction ------------------------------------------------------------------------ */
 
+/* Reads only the options the variant has, so the resolved configuration lists exactly those
+ * (in the headline model's historical order). */
 static int read_options(struct gqkan *m, struct model_config *cfg, fw_error *err)
 {
     static const char *const readouts[] = {"amplitude", "born", NULL};
     static const char *const recurrences[] = {"scan", "parallel", "sequential", NULL};
-    long v[9];
-    int readout, rc;
+    int hqkan = m->kind.slow == SLOW_HQKAN, vqc = m->kind.fast == FAST_VQC;
+    long v[13] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 2};
+    int readout = DARUAN_AMPLITUDE, rc = FW_OK;
+    m->recurrence = RECURRENCE_PARALLEL; /* the additive update has its own per-window path */
     if ((rc = config_int(cfg, "window", 528, 1, 100000, &v[0], err)) ||
         (rc = config_int(cfg, "horizon", 132, 1, 10000, &v[1], err)) ||
-        (rc = config_int(cfg, "slow_dim", 25, 1, 512, &v[2], err)) ||
-        (rc = config_int(cfg, "hidden", 48, 1, 1024, &v[3], err)) ||
-        (rc = config_int(cfg, "fast_in", 10, 1, 256, &v[4], err)) ||
-        (rc = config_int(cfg, "fast_out", 20, 1, 256, &v[5], err)) ||
-        (rc = config_int(cfg, "slow_reps", 1, 1, DARUAN_MAX_REPS, &v[6], err)) ||
-        (rc = config_int(cfg, "fast_reps", 2, 1, DARUAN_MAX_REPS, &v[7], err)) ||
+        (hqkan && (rc = config_int(cfg, "slow_dim", 25, 1, 512, &v[2], err))) ||
+        (rc = config_int(cfg, "hidden", m->kind.hidden, 1, 1024, &v[3], err)) ||
+        (vqc && (rc = config_int(cfg, "qubits", 8, 2, VQC_MAX_QUBITS, &v[9], err))) ||
+        (vqc && (rc = config_int(cfg, "depth", 2, 1, 64, &v[10], err))) ||
+        (!vqc && (rc = config_int(cfg, "fast_in", 10, 1, 256, &v[4], err))) ||
+        (rc = config_int(cfg, "fast_out", vqc ? 4 : 20, 1, vqc ? v[9] : 256, &v[5], err)) ||
+        (hqkan && (rc = config_int(cfg, "slow_reps", 1, 1, DARUAN_MAX_REPS, &v[6], err))) ||
+        (m->kind.fast == FAST_QKAN &&
+         (rc = config_int(cfg, "fast_reps", 2, 1, DARUAN_MAX_REPS, &v[7], err))) ||
         (rc = config_int(cfg, "batchnorm", 1, 0, 1, &v[8], err)) ||
-        (rc = config_choice(cfg, "readout", readouts, 0, &readout, err)) ||
-        (rc =
-             config_choice(cfg, "recurrence", recurrences, RECURRENCE_SCAN, &m->recurrence, err)) ||
+        ((hqkan || m->kind.fast == FAST_QKAN) &&
+         (rc = config_choice(cfg, "readout", readouts, 0, &readout, err))) ||
+        (m->kind.gated && (rc = config_choice(cfg, "recurrence", recurrences, RECURRENCE_SCAN,
+                                              &m->recurrence, err))) ||
         (rc = config_real(cfg, "dropout", 0.3, 0.0, 0.95, &m->dropout, err)) ||
-        (rc = config_real(cfg, "gate_bias", 2.0, -20.0, 20.0, &m->gate_bias, err)))
+        (m->kind.gated &&
+         (rc = config_real(cfg, "gate_bias", 2.0, -20.0, 20.0, &m->gate_bias, err))) ||
+        (hqkan && (rc = config_int(cfg, "slow_preacts", 1, 0, 1, &v[11], err))))
         return rc;
     m->L = (int)v[0], m->H = (int)v[1], m->ds = (int)v[2], m->dh = (int)v[3];
     m->fin = (int)v[4], m->fout = (int)v[5], m->rs = (int)v[6], m->rf = (int)v[7];
-    m->use_bn = (int)v[8];
+    m->use_bn = (int)v[8], m->slow_preacts = (int)v[11];
     m->readout = (enum daruan_readout)readout;
-    m->na = m->fout * (m->rf + 1);
-    m->nb = m->fin * 2;
+    switch (m->kind.fast) {
+    case FAST_QKAN: /* theta: [o][r] x [i][k] */
+        m->na = m->fout * (m->rf + 1);
+        m->nb = m->fin * 2;
+        break;
+    case FAST_LINEAR: /* theta = [W | b], fout x (fin + 1) */
+        m->na = m->fout;
+        m->nb = m->fin + 1;
+        break;
+    case FAST_VQC: /* theta: depth x qubits; the raw last value is the circuit's input */
+        m->vqc = (struct vqc){(int)v[9], (int)v[10], m->fout};
+        m->fin = 1;
+        m->na = (int)v[10];
+        m->nb = (int)v[9];
+        break;
+    }
     return FW_OK;
 }
 
@@ -149,29 +188,51 @@ static int read_options(struct gqkan *m, struct model_config *cfg, fw_error *err
 static int build_tensors(struct gqkan *m)
 {
     int ds = m->ds, dh = m->dh, rs = m->rs, rf = m->rf, fi = m->fin, fo = m->fout;
+    enum tensor_kind preacts = m->slow_preacts ? TENSOR_TRAINED : TENSOR_CONST;
     /* In the authors' state_dict order (paper.md appendix). */
-    struct tensor_info t[] = {
+    struct tensor_info hqkan[] = {
         TR("Slow Linear 1->25", "fwp_cell.slow_program_encoder.0.weight", 2, ds, 1),
         TR("Slow Linear 1->25", "fwp_cell.slow_program_encoder.0.bias", 1, ds),
         TR("Slow QKAN theta", "fwp_cell.slow_program_encoder.1.layers.0.theta", 4, ds, ds, rs + 1,
            2),
         TR("Slow QKAN w_base", "fwp_cell.slow_program_encoder.1.layers.0.base_weight", 2, ds, ds),
-        TR("Slow QKAN p_w", "fwp_cell.slow_program_encoder.1.layers.0.preacts_weight", 3, ds, ds,
-           rs),
-        TR("Slow QKAN p_b", "fwp_cell.slow_program_encoder.1.layers.0.preacts_bias", 3, ds, ds, rs),
+        {"fwp_cell.slow_program_encoder.1.layers.0.preacts_weight",
+         3,
+         {ds, ds, rs},
+         preacts,
+         0,
+         1.0,
+         m->slow_preacts ? "Slow QKAN p_w" : NULL},
+        {"fwp_cell.slow_program_encoder.1.layers.0.preacts_bias",
+         3,
+         {ds, ds, rs},
+         preacts,
+         0,
+         0.0,
+         m->slow_preacts ? "Slow QKAN p_b" : NULL},
         FROZEN("fwp_cell.slow_program_encoder.1.layers.0.postact_weights", 1.0, 2, ds, ds),
         FROZEN("fwp_cell.slow_program_encoder.1.layers.0.postact_bias", 0.0, 2, ds, ds),
         FROZEN("fwp_cell.slow_program_encoder.1.layers.0.mask", 1.0, 2, ds, ds),
         TR("Slow Linear 25->48", "fwp_cell.slow_program_encoder.2.weight", 2, dh, ds),
         TR("Slow Linear 25->48", "fwp_cell.slow_program_encoder.2.bias", 1, dh),
+    };
+    struct tensor_info linear[] = {
+        TR("Slow Linear 1->hidden", "fwp_cell.slow_program_encoder.0.weight", 2, dh, 1),
+        TR("Slow Linear 1->hidden", "fwp_cell.slow_program_encoder.0.bias", 1, dh),
+    };
+    struct tensor_info heads[] = {
         TR("theta-head A", "fwp_cell.theta_head_A.weight", 2, m->na, dh),
         TR("theta-head A", "fwp_cell.theta_head_A.bias", 1, m->na),
         TR("theta-head B", "fwp_cell.theta_head_B.weight", 2, m->nb, dh),
         TR("theta-head B", "fwp_cell.theta_head_B.bias", 1, m->nb),
         TR("Gate", "fwp_cell.fast_gate.weight", 2, 1, dh),
         TR("Gate", "fwp_cell.fast_gate.bias", 1, 1),
+    };
+    struct tensor_info prelinear[] = {
         TR("prelinear", "fwp_cell.prelinear.weight", 2, fi, 1),
         TR("prelinear", "fwp_cell.prelinear.bias", 1, fi),
+    };
+    struct tensor_info fast_qkan[] = {
         /* the fast QKAN's own theta is always overridden by the programmed angles */
         UNUSED("fwp_cell.qkan_layer.layers.0.theta", 4, fo, fi, rf + 1, 2),
         FROZEN("fwp_cell.qkan_layer.layers.0.base_weight", 0.0, 2, fo, fi),
@@ -180,6 +241,8 @@ static int build_tensors(struct gqkan *m)
         FROZEN("fwp_cell.qkan_layer.layers.0.postact_weights", 1.0, 2, fo, fi),
         FROZEN("fwp_cell.qkan_layer.layers.0.postact_bias", 0.0, 2, fo, fi),
         FROZEN("fwp_cell.qkan_layer.layers.0.mask", 1.0, 2, fo, fi),
+    };
+    struct tensor_info head[] = {
         TR("BatchNorm1d", "batch_norm.weight", 1, fo),
         TR("BatchNorm1d", "batch_norm.bias", 1, fo),
         BUF("batch_norm.running_mean", 1, fo),
@@ -188,15 +251,23 @@ static int build_tensors(struct gqkan *m)
         TR("Output Linear", "output_layer.weight", 2, m->H, fo),
         TR("Output Linear", "output_layer.bias", 1, m->H),
     };
-    size_t count = sizeof t / sizeof t[0];
-    if (!m->use_bn) {
-        /* without BatchNorm there are no BN tensors at all */
-        size_t k = 0;
-        for (size_t i = 0; i < count; i++)
-            if (strncmp(t[i].name, "batch_norm.", 11))
-                t[k++] = t[i];
-        count = k;
-    }
+    struct tensor_info t[64];
+    size_t count = 0;
+#define PUSH(list, n)                                                                              \
+    for (size_t i = 0; i < (n); i++)                                                               \
+    t[count++] = (list)[i]
+    if (m->kind.slow == SLOW_HQKAN)
+        PUSH(hqkan, sizeof hqkan / sizeof hqkan[0]);
+    else
+        PUSH(linear, sizeof linear / sizeof linear[0]);
+    PUSH(heads, m->kind.gated ? 6 : 4); /* the additive update has no gate */
+    if (m->kind.fast != FAST_VQC)
+        PUSH(prelinear, 2);
+    if (m->kind.fast == FAST_QKAN)
+        PUSH(fast_qkan, sizeof fast_qkan / sizeof fast_qkan[0]);
+    /* without BatchNorm there are no BN tensors at all */
+    PUSH(head + (m->use_bn ? 0 : 5), m->use_bn ? 7 : 2);
+#undef PUSH
     return model_alloc_tensors(&m->base, t, count);
 }
 
@@ -206,7 +277,7 @@ static void bind_views(struct gqkan *m)
 #define P(name) model_tensor_data(b, name)
     m->w1 = P("fwp_cell.slow_program_encoder.0.weight");
     m->b1 = P("fwp_cell.slow_program_encoder.0.bias");
-    m->w2 = P("fwp_cell.slow_program_encoder.2.weight");
+    m->w2 = P("fwp_cell.slow_program_encoder.2.weight"); /* NULL unless HQKAN, like the rest */
     m->b2 = P("fwp_cell.slow_program_encoder.2.bias");
     m->wa = P("fwp_cell.theta_head_A.weight");
     m->ba = P("fwp_cell.theta_head_A.bias");
@@ -218,21 +289,25 @@ static void bind_views(struct gqkan *m)
     m->bp = P("fwp_cell.prelinear.bias");
     m->wo = P("output_layer.weight");
     m->bo = P("output_layer.bias");
-    struct qkan_layer *s = &m->slow;
-    *s = (struct qkan_layer){.n_in = m->ds,
-                             .n_out = m->ds,
-                             .reps = m->rs,
-                             .has_base = 1,
-                             .has_preact = 1,
-                             .readout = m->readout};
-    s->theta = P("fwp_cell.slow_program_encoder.1.layers.0.theta");
-    s->base_weight = P("fwp_cell.slow_program_encoder.1.layers.0.base_weight");
-    s->preact_w = P("fwp_cell.slow_program_encoder.1.layers.0.preacts_weight");
-    s->preact_b = P("fwp_cell.slow_program_encoder.1.layers.0.preacts_bias");
-    s->d_theta = grad_of(m, s->theta);
-    s->d_base_weight = grad_of(m, s->base_weight);
-    s->d_preact_w = grad_of(m, s->preact_w);
-    s->d_preact_b = grad_of(m, s->preact_b);
+    if (m->kind.slow == SLOW_HQKAN) {
+        struct qkan_layer *s = &m->slow;
+        *s = (struct qkan_layer){.n_in = m->ds,
+                                 .n_out = m->ds,
+                                 .reps = m->rs,
+                                 .has_base = 1,
+                                 .has_preact = m->slow_preacts,
+                                 .readout = m->readout};
+        s->theta = P("fwp_cell.slow_program_encoder.1.layers.0.theta");
+        s->base_weight = P("fwp_cell.slow_program_encoder.1.layers.0.base_weight");
+        s->d_theta = grad_of(m, s->theta);
+        s->d_base_weight = grad_of(m, s->base_weight);
+        if (m->slow_preacts) {
+            s->preact_w = P("fwp_cell.slow_program_encoder.1.layers.0.preacts_weight");
+            s->preact_b = P("fwp_cell.slow_program_encoder.1.layers.0.preacts_bias");
+            s->d_preact_w = grad_of(m, s->preact_w);
+            s->d_preact_b = grad_of(m, s->preact_b);
+        }
+    }
     if (m->use_bn) {
         m->gamma = P("batch_norm.weight");
         m->beta = P("batch_norm.bias");
@@ -252,25 +327,32 @@ static void init_params(struct gqkan *m, uint64_t seed)
     rng r;
     rng_seed_stream(&r, seed, 1);
     int ds = m->ds, dh = m->dh;
-    model_init_linear(&r, m->w1, m->b1, 1, ds);
-    /* Xavier normal on the 4-D theta: fan = n * 2(R+1) on each side */
-    size_t nt = (size_t)ds * ds * 2 * (size_t)(m->rs + 1);
-    double fan = (double)ds * 2 * (m->rs + 1);
-    double std = sqrt(2.0 / (fan + fan));
-    for (size_t k = 0; k < nt; k++)
-        m->slow.theta[k] = std * rng_normal(&r);
-    for (int k = 0; k < ds * ds; k++)
-        m->slow.base_weight[k] = 0.5;
-    for (int k = 0; k < ds * ds * m->rs; k++) {
-        m->slow.preact_w[k] = 1.0;
-        m->slow.preact_b[k] = 0.0;
+    if (m->kind.slow == SLOW_HQKAN) {
+        model_init_linear(&r, m->w1, m->b1, 1, ds);
+        /* Xavier normal on the 4-D theta: fan = n * 2(R+1) on each side */
+        size_t nt = (size_t)ds * ds * 2 * (size_t)(m->rs + 1);
+        double fan = (double)ds * 2 * (m->rs + 1);
+        double std = sqrt(2.0 / (fan + fan));
+        for (size_t k = 0; k < nt; k++)
+            m->slow.theta[k] = std * rng_normal(&r);
+        for (int k = 0; k < ds * ds; k++)
+            m->slow.base_weight[k] = 0.5;
+        for (int k = 0; m->slow_preacts && k < ds * ds * m->rs; k++) {
+            m->slow.preact_w[k] = 1.0;
+            m->slow.preact_b[k] = 0.0;
+        }
+        model_init_linear(&r, m->w2, m->b2, ds, dh);
+    } else {
+        model_init_linear(&r, m->w1, m->b1, 1, dh);
     }
-    model_init_linear(&r, m->w2, m->b2, ds, dh);
     model_init_linear(&r, m->wa, m->ba, dh, m->na);
     model_init_linear(&r, m->wb, m->bb, dh, m->nb);
-    model_init_linear(&r, m->wg, m->bg, dh, 1);
-    m->bg[0] = m->gate_bias;
-    model_init_linear(&r, m->wp, m->bp, 1, m->fin);
+    if (m->kind.gated) {
+        model_init_linear(&r, m->wg, m->bg, dh, 1);
+        m->bg[0] = m->gate_bias;
+    }
+    if (m->kind.fast != FAST_VQC)
+        model_init_linear(&r, m->wp, m->bp, 1, m->fin);
     if (m->use_bn) {
         for (int j = 0; j < m->fout; j++) {
             m->gamma[j] = 1.0;
@@ -311,7 +393,7 @@ static void free_scratch(struct workspace *ws)
         struct thread_scratch *s = &ws->scratch[t];
         free(s->a), free(s->b), free(s->g), free(s->tmp), free(s->states);
         free(s->edge_theta), free(s->edge_x), free(s->edge_y), free(s->edge_dtheta);
-        free(s->edge_dx), free(s->trig);
+        free(s->edge_dx), free(s->trig), free(s->vqc);
     }
     free(ws->scratch);
     ws->scratch = NULL;
@@ -353,17 +435,21 @@ static void memo_clear(struct slow_memo *memo)
 static void gqkan_params_changed(struct model *base)
 {
     struct gqkan *m = (struct gqkan *)base;
-    qkan_prepare(&m->slow_work, &m->slow);
+    if (m->kind.slow == SLOW_HQKAN)
+        qkan_prepare(&m->slow_work, &m->slow);
     memo_clear(m->memo);
     m->have_forward = 0;
 }
 
-static int gqkan_create(struct model_config *cfg, uint64_t seed, struct model **out, fw_error *err)
+static int create_variant(const struct model_ops *ops, struct variant kind,
+                          struct model_config *cfg, uint64_t seed, struct model **out,
+                          fw_error *err)
 {
     struct gqkan *m = calloc(1, sizeof *m);
     if (!m)
         return FW_ENOMEM;
-    m->base.ops = &gqkan_fwp_ops;
+    m->base.ops = ops;
+    m->kind = kind;
     int rc = read_options(m, cfg, err);
     if (!rc)
         rc = build_tensors(m);
@@ -374,7 +460,7 @@ static int gqkan_create(struct model_config *cfg, uint64_t seed, struct model **
     m->base.window = m->L;
     m->base.horizon = m->H;
     bind_views(m);
-    rc = qkan_work_init(&m->slow_work, &m->slow);
+    rc = m->kind.slow == SLOW_HQKAN ? qkan_work_init(&m->slow_work, &m->slow) : FW_OK;
     if (rc) {
         gqkan_destroy(&m->base);
         return rc;
@@ -485,6 +571,8 @@ static int ensure_threads(struct gqkan *m, int threads)
         ALLOC(s->tmp, L * wide + 3 * na * nb);
         if (m->recurrence == RECURRENCE_SEQUENTIAL)
             ALLOC(s->states, L * na * nb);
+        if (m->kind.fast == FAST_VQC)
+            ALLOC(s->vqc, vqc_scratch_size(&m->vqc));
     }
     return FW_OK;
 }
@@ -557,6 +645,23 @@ static int index_values(struct gqkan *m, const struct model_batch *b, int thread
     return FW_OK;
 }
 
+/* From r: the write heads a and b, and the gate. */
+static void slow_heads_forward(struct gqkan *m)
+{
+    struct span_arrays *sp = &m->ws.sp;
+    size_t nu = m->ws.nu;
+    linear_forward(nu, m->dh, m->na, sp->rt, m->wa, m->ba, sp->at);
+    linear_forward(nu, m->dh, m->nb, sp->rt, m->wb, m->bb, sp->bt);
+    if (!m->kind.gated) {
+        for (size_t u = 0; u < nu; u++)
+            sp->gate[u] = 1.0;
+        return;
+    }
+    linear_forward(nu, m->dh, 1, sp->rt, m->wg, m->bg, sp->gate);
+    for (size_t u = 0; u < nu; u++)
+        sp->gate[u] = 1.0 / (1.0 + exp(-sp->gate[u]));
+}
+
 struct task_ctx {
     struct gqkan *m;
     const double *input;
@@ -572,11 +677,18 @@ static void slow_qkan_forward_task(void *arg, size_t j, int thread)
     qkan_forward(&m->slow, &m->slow_work, m->ws.nu, sp->z, sp->silu, sp->q, (int)j, (int)j + 1);
 }
 
-/* The slow programmer for every distinct value: r, then a, b and the gate. */
+/* The slow programmer for every distinct value: r, then a, b and the gate (1 when ungated). */
 static void slow_forward(struct gqkan *m, struct pool *pool, struct task_ctx *ctx)
 {
     struct span_arrays *sp = &m->ws.sp;
     size_t nu = m->ws.nu;
+    if (m->kind.slow == SLOW_LINEAR) {
+        for (size_t u = 0; u < nu; u++)
+            for (int j = 0; j < m->dh; j++)
+                sp->rt[u * m->dh + j] = m->w1[j] * sp->uvals[u] + m->b1[j];
+        slow_heads_forward(m);
+        return;
+    }
     for (int i = 0; i < m->ds; i++)
         for (size_t u = 0; u < nu; u++)
             sp->z[(size_t)i * nu + u] = m->w1[i] * sp->uvals[u] + m->b1[i];
@@ -587,11 +699,7 @@ static void slow_forward(struct gqkan *m, struct pool *pool, struct task_ctx *ct
         memcpy(sp->rt + u * m->dh, m->b2, (size_t)m->dh * sizeof(double));
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)nu, m->dh, m->ds, 1.0, sp->q, (int)nu,
                 m->w2, m->ds, 1.0, sp->rt, m->dh);
-    linear_forward(nu, m->dh, m->na, sp->rt, m->wa, m->ba, sp->at);
-    linear_forward(nu, m->dh, m->nb, sp->rt, m->wb, m->bb, sp->bt);
-    linear_forward(nu, m->dh, 1, sp->rt, m->wg, m->bg, sp->gate);
-    for (size_t u = 0; u < nu; u++)
-        sp->gate[u] = 1.0 / (1.0 + exp(-sp->gate[u]));
+    slow_heads_forward(m);
 }
 
 static size_t memo_slot(const struct slow_memo *memo, uint64_t key, int *found)
@@ -713,39 +821,129 @@ static void gather_edges(const struct gqkan *m, const double *theta, const doubl
         }
 }
 
-/* Window k: its recursion (per-window paths only), then the fast QKAN on its last month. */
+/* The fast programmer with programmed theta on input u (fin): its outputs h (fout). */
+static void fast_forward(const struct gqkan *m, const double *theta, const double *u, double *h,
+                         struct thread_scratch *s)
+{
+    size_t nb = (size_t)m->nb;
+    switch (m->kind.fast) {
+    case FAST_QKAN:
+        gather_edges(m, theta, u, s);
+        daruan_forward_batch((size_t)m->fout * (size_t)m->fin, m->rf, s->edge_theta, s->edge_x,
+                             m->readout, s->edge_y, s->trig);
+        for (int o = 0; o < m->fout; o++) {
+            double sum = 0.0;
+            for (int i = 0; i < m->fin; i++)
+                sum += s->edge_y[o * m->fin + i];
+            h[o] = sum;
+        }
+        break;
+    case FAST_LINEAR: /* h = W u + b with theta = [W | b] */
+        for (int o = 0; o < m->fout; o++) {
+            const double *row = theta + (size_t)o * nb;
+            double sum = row[m->fin];
+            for (int i = 0; i < m->fin; i++)
+                sum += row[i] * u[i];
+            h[o] = sum;
+        }
+        break;
+    case FAST_VQC:
+        vqc_forward(&m->vqc, u[0], theta, h, s->vqc);
+        break;
+    }
+}
+
+/* Its gradients from dh: G (na x nb, overwritten) and du (fin, overwritten; zero for the VQC,
+ * whose input is data). Uses the scratch's edge arrays. */
+static void fast_backward(const struct gqkan *m, const double *theta, const double *u,
+                          const double *dh, double *G, double *du, struct thread_scratch *s)
+{
+    size_t nb = (size_t)m->nb, nt = 2 * (size_t)(m->rf + 1);
+    memset(du, 0, (size_t)m->fin * sizeof *du);
+    switch (m->kind.fast) {
+    case FAST_QKAN:
+        gather_edges(m, theta, u, s);
+        for (int o = 0; o < m->fout; o++)
+            for (int i = 0; i < m->fin; i++)
+                s->edge_y[o * m->fin + i] = dh[o]; /* the edges' cotangents */
+        daruan_backward_batch((size_t)m->fout * (size_t)m->fin, m->rf, s->edge_theta, s->edge_x,
+                              m->readout, s->edge_y, s->edge_dtheta, s->edge_dx, s->trig);
+        for (int o = 0; o < m->fout; o++)
+            for (int i = 0; i < m->fin; i++) {
+                const double *dangles = s->edge_dtheta + (size_t)(o * m->fin + i) * nt;
+                for (int r = 0; r <= m->rf; r++)
+                    for (int kk = 0; kk < 2; kk++)
+                        G[(size_t)(o * (m->rf + 1) + r) * nb + 2 * i + kk] = dangles[2 * r + kk];
+                du[i] += s->edge_dx[o * m->fin + i];
+            }
+        break;
+    case FAST_LINEAR:
+        for (int o = 0; o < m->fout; o++) {
+            double *grow = G + (size_t)o * nb;
+            const double *row = theta + (size_t)o * nb;
+            for (int i = 0; i < m->fin; i++) {
+                grow[i] = dh[o] * u[i];
+                du[i] += dh[o] * row[i];
+            }
+            grow[m->fin] = dh[o];
+        }
+        break;
+    case FAST_VQC: {
+        double dx;
+        vqc_backward(&m->vqc, u[0], theta, dh, G, &dx, s->vqc);
+        break;
+    }
+    }
+}
+
+/* The original QFWP's additive update over one window: theta = sum_t a_t b_t^T = A^T B. */
+static void additive_forward(size_t L, size_t na, size_t nb, const double *a, const double *b,
+                             double *theta)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)na, (int)nb, (int)L, 1.0, a, (int)na,
+                b, (int)nb, 0.0, theta, (int)nb);
+}
+
+/* Its gradients: dA = B G^T, dB = A G, and no gate. */
+static void additive_backward(size_t L, size_t na, size_t nb, const double *a, const double *b,
+                              const double *G, double *dA, double *dB, double *dg)
+{
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)na, (int)nb, 1.0, b, (int)nb,
+                G, (int)nb, 0.0, dA, (int)na);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)nb, (int)na, 1.0, a,
+                (int)na, G, (int)nb, 0.0, dB, (int)nb);
+    memset(dg, 0, L * sizeof *dg);
+}
+
+/* Window k: its recursion (per-window paths only), then the fast programmer on its last
+ * month. */
 static void window_forward_task(void *arg, size_t k, int thread)
 {
     struct task_ctx *c = arg;
     struct gqkan *m = c->m;
     struct window_arrays *w = &m->ws.win;
+    struct thread_scratch *s = &m->ws.scratch[thread];
     size_t L = (size_t)m->L, na = (size_t)m->na, nb = (size_t)m->nb;
     double *theta = w->theta + k * na * nb;
     if (m->ws.mode != RECURRENCE_SCAN) {
-        struct thread_scratch *sc = &m->ws.scratch[thread];
-        gather_window(m, k, sc);
-        if (m->ws.mode == RECURRENCE_PARALLEL)
-            fwp_forward_parallel(L, na, nb, sc->a, sc->b, sc->g, theta, w->w + k * L, w->p + k * L,
-                                 sc->tmp);
+        gather_window(m, k, s);
+        if (!m->kind.gated)
+            additive_forward(L, na, nb, s->a, s->b, theta);
+        else if (m->ws.mode == RECURRENCE_PARALLEL)
+            fwp_forward_parallel(L, na, nb, s->a, s->b, s->g, theta, w->w + k * L, w->p + k * L,
+                                 s->tmp);
         else
-            fwp_forward_sequential(L, na, nb, sc->a, sc->b, sc->g, theta, NULL);
+            fwp_forward_sequential(L, na, nb, s->a, s->b, s->g, theta, NULL);
     }
     double x_last = c->input[w->starts[k] + L - 1];
-    double *u = w->u + k * m->fin, *h = w->h + k * m->fout;
-    for (int i = 0; i < m->fin; i++)
-        u[i] = m->wp[i] * x_last + m->bp[i];
-    if (c->defer_fast)
-        return; /* the circuits go to an evaluator afterwards */
-    struct thread_scratch *s = &m->ws.scratch[thread];
-    gather_edges(m, theta, u, s);
-    size_t edges = (size_t)m->fout * (size_t)m->fin;
-    daruan_forward_batch(edges, m->rf, s->edge_theta, s->edge_x, m->readout, s->edge_y, s->trig);
-    for (int o = 0; o < m->fout; o++) {
-        double sum = 0.0;
+    double *u = w->u + k * m->fin;
+    if (m->kind.fast == FAST_VQC)
+        u[0] = x_last;
+    else
         for (int i = 0; i < m->fin; i++)
-            sum += s->edge_y[o * m->fin + i];
-        h[o] = sum;
-    }
+            u[i] = m->wp[i] * x_last + m->bp[i];
+    if (!c->defer_fast) /* else the circuits go to an evaluator afterwards */
+        fast_forward(m, theta, u, w->h + k * m->fout, s);
 }
 
 /* Everything up to the fast programmer's inputs and angles (and, unless deferred, its outputs
@@ -870,22 +1068,8 @@ static void window_backward_task(void *arg, size_t k, int thread)
     const double *theta = w->theta + k * na * nb;
     const double *u = w->u + k * m->fin, *dh = w->dh + k * m->fout;
     struct thread_scratch *s = &m->ws.scratch[thread];
-    size_t edges = (size_t)m->fout * (size_t)m->fin, nt = 2 * (size_t)(m->rf + 1);
-    gather_edges(m, theta, u, s);
-    for (int o = 0; o < m->fout; o++)
-        for (int i = 0; i < m->fin; i++)
-            s->edge_y[o * m->fin + i] = dh[o]; /* the edges' cotangents */
-    daruan_backward_batch(edges, m->rf, s->edge_theta, s->edge_x, m->readout, s->edge_y,
-                          s->edge_dtheta, s->edge_dx, s->trig);
-    double *G = w->G + k * na * nb, du[256] = {0};
-    for (int o = 0; o < m->fout; o++)
-        for (int i = 0; i < m->fin; i++) {
-            const double *dangles = s->edge_dtheta + (size_t)(o * m->fin + i) * nt;
-            for (int r = 0; r <= m->rf; r++)
-                for (int kk = 0; kk < 2; kk++)
-                    G[(size_t)(o * (m->rf + 1) + r) * nb + 2 * i + kk] = dangles[2 * r + kk];
-            du[i] += s->edge_dx[o * m->fin + i];
-        }
+    double *G = w->G + k * na * nb, du[256];
+    fast_backward(m, theta, u, dh, G, du, s);
     double x_last = m->input[w->starts[k] + L - 1];
     for (int i = 0; i < m->fin; i++) {
         w->dwp[k * m->fin + i] = du[i] * x_last;
@@ -895,7 +1079,9 @@ static void window_backward_task(void *arg, size_t k, int thread)
         return;
     gather_window(m, k, s);
     double *dA = w->dA + k * L * na, *dB = w->dB + k * L * nb, *dG = w->dG + k * L;
-    if (m->ws.mode == RECURRENCE_PARALLEL) {
+    if (!m->kind.gated) {
+        additive_backward(L, na, nb, s->a, s->b, G, dA, dB, dG);
+    } else if (m->ws.mode == RECURRENCE_PARALLEL) {
         fwp_backward_parallel(L, na, nb, s->a, s->b, s->g, w->w + k * L, w->p + k * L, G, dA, dB,
                               dG, NULL);
     } else {
@@ -983,11 +1169,26 @@ static void slow_backward(struct gqkan *m, struct pool *pool, struct task_ctx *c
                     NULL);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nu, m->dh, m->nb, 1.0, sp->dbt,
                 m->nb, m->wb, m->dh, 1.0, drt, m->dh);
-    linear_backward(nu, m->dh, 1, sp->rt, m->wg, sp->dgt, grad_of(m, m->wg), grad_of(m, m->bg),
-                    NULL);
-    for (size_t u = 0; u < nu; u++)
-        for (int j = 0; j < m->dh; j++)
-            drt[u * m->dh + j] += sp->dgt[u] * m->wg[j];
+    if (m->kind.gated) {
+        linear_backward(nu, m->dh, 1, sp->rt, m->wg, sp->dgt, grad_of(m, m->wg), grad_of(m, m->bg),
+                        NULL);
+        for (size_t u = 0; u < nu; u++)
+            for (int j = 0; j < m->dh; j++)
+                drt[u * m->dh + j] += sp->dgt[u] * m->wg[j];
+    }
+    double *dw1 = grad_of(m, m->w1), *db1 = grad_of(m, m->b1);
+    if (m->kind.slow == SLOW_LINEAR) { /* r = W1 x + b1 */
+        for (int j = 0; j < m->dh; j++) {
+            double sw = 0.0, sb = 0.0;
+            for (size_t u = 0; u < nu; u++) {
+                sw += drt[u * m->dh + j] * sp->uvals[u];
+                sb += drt[u * m->dh + j];
+            }
+            dw1[j] += sw;
+            db1[j] += sb;
+        }
+        return;
+    }
 
     /* slow Linear 25->48: r = W2 q + b2 with q feature-major */
     double *dw2 = grad_of(m, m->w2), *db2 = grad_of(m, m->b2);
@@ -1006,7 +1207,6 @@ static void slow_backward(struct gqkan *m, struct pool *pool, struct task_ctx *c
     qkan_accum_to_grads(&m->slow, m->ws.qkan_acc);
 
     /* slow Linear 1->25 */
-    double *dw1 = grad_of(m, m->w1), *db1 = grad_of(m, m->b1);
     for (int i = 0; i < m->ds; i++) {
         double sw = 0.0, sb = 0.0;
         for (size_t u = 0; u < nu; u++) {
@@ -1043,12 +1243,14 @@ static int gqkan_backward(struct model *base, struct model_run *run, const doubl
 
     /* fast programmer per window, then the recursion */
     pool_run(pool, n, window_backward_task, &ctx);
-    double *dwp = grad_of(m, m->wp), *dbp = grad_of(m, m->bp);
-    for (size_t k = 0; k < n; k++)
-        for (int i = 0; i < m->fin; i++) {
-            dwp[i] += w->dwp[k * m->fin + i];
-            dbp[i] += w->dbp[k * m->fin + i];
-        }
+    if (m->kind.fast != FAST_VQC) {
+        double *dwp = grad_of(m, m->wp), *dbp = grad_of(m, m->bp);
+        for (size_t k = 0; k < n; k++)
+            for (int i = 0; i < m->fin; i++) {
+                dwp[i] += w->dwp[k * m->fin + i];
+                dbp[i] += w->dbp[k * m->fin + i];
+            }
+    }
     month_gradients(m, pool, &ctx);
     value_gradients(m);
     slow_backward(m, pool, &ctx);
@@ -1056,14 +1258,93 @@ static int gqkan_backward(struct model *base, struct model_run *run, const doubl
     return FW_OK;
 }
 
+/* paper.md §1.1's family; the head (BatchNorm, dropout, Linear to the horizon) is shared. */
+static int create_gqkan_qkanfwp(struct model_config *cfg, uint64_t seed, struct model **out,
+                                fw_error *err)
+{
+    return create_variant(&gqkan_fwp_ops, (struct variant){SLOW_HQKAN, FAST_QKAN, 1, 48}, cfg, seed,
+                          out, err);
+}
+
+static int create_gqkan_fwp_linear(struct model_config *cfg, uint64_t seed, struct model **out,
+                                   fw_error *err)
+{
+    return create_variant(&gqkan_fwp_linear_ops, (struct variant){SLOW_HQKAN, FAST_LINEAR, 1, 48},
+                          cfg, seed, out, err);
+}
+
+static int create_gqkanfwp(struct model_config *cfg, uint64_t seed, struct model **out,
+                           fw_error *err)
+{
+    return create_variant(&gqkanfwp_ops, (struct variant){SLOW_LINEAR, FAST_QKAN, 1, 48}, cfg, seed,
+                          out, err);
+}
+
+static int create_gqkan_qfwp(struct model_config *cfg, uint64_t seed, struct model **out,
+                             fw_error *err)
+{
+    return create_variant(&gqkan_qfwp_ops, (struct variant){SLOW_HQKAN, FAST_VQC, 1, 48}, cfg, seed,
+                          out, err);
+}
+
+static int create_qfwp(struct model_config *cfg, uint64_t seed, struct model **out, fw_error *err)
+{
+    return create_variant(&qfwp_ops, (struct variant){SLOW_LINEAR, FAST_VQC, 0, 8}, cfg, seed, out,
+                          err);
+}
+
 const struct model_ops gqkan_fwp_ops = {
     .name = "gated-qkan-fwp",
     .description = "Gated QKAN-FWP (GQKAN-QKANFWP): HQKAN slow programmer, gated rank-1 "
                    "fast-weight recursion, DARUAN fast QKAN; the paper's 12,474-parameter model",
-    .create = gqkan_create,
+    .create = create_gqkan_qkanfwp,
     .destroy = gqkan_destroy,
     .forward = gqkan_forward,
     .backward = gqkan_backward,
     .params_changed = gqkan_params_changed,
     .forward_quantum = gqkan_forward_quantum,
+};
+
+const struct model_ops gqkanfwp_ops = {
+    .name = "gqkanfwp",
+    .description = "GQKANFWP: linear slow programmer, gated rank-1 recursion, DARUAN fast QKAN",
+    .create = create_gqkanfwp,
+    .destroy = gqkan_destroy,
+    .forward = gqkan_forward,
+    .backward = gqkan_backward,
+    .params_changed = gqkan_params_changed,
+    .forward_quantum = gqkan_forward_quantum,
+};
+
+const struct model_ops gqkan_fwp_linear_ops = {
+    .name = "gqkan-fwp",
+    .description = "GQKAN-FWP: HQKAN slow programmer writing a gated rank-1 update of a plain "
+                   "linear fast layer [W | b]",
+    .create = create_gqkan_fwp_linear,
+    .destroy = gqkan_destroy,
+    .forward = gqkan_forward,
+    .backward = gqkan_backward,
+    .params_changed = gqkan_params_changed,
+};
+
+const struct model_ops gqkan_qfwp_ops = {
+    .name = "gqkan-qfwp",
+    .description = "GQKAN-QFWP: HQKAN slow programmer writing gated rotation angles of an "
+                   "8-qubit, depth-2 VQC fast programmer (statevector simulated)",
+    .create = create_gqkan_qfwp,
+    .destroy = gqkan_destroy,
+    .forward = gqkan_forward,
+    .backward = gqkan_backward,
+    .params_changed = gqkan_params_changed,
+};
+
+const struct model_ops qfwp_ops = {
+    .name = "qfwp",
+    .description = "QFWP (arXiv 2402.17760): linear slow programmer, ungated additive updates "
+                   "of an 8-qubit, depth-2 VQC fast programmer (statevector simulated)",
+    .create = create_qfwp,
+    .destroy = gqkan_destroy,
+    .forward = gqkan_forward,
+    .backward = gqkan_backward,
+    .params_changed = gqkan_params_changed,
 };

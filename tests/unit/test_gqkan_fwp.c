@@ -93,9 +93,14 @@ struct harness {
     double out[6 * 5];
 };
 
-static void harness_init(struct harness *h, const char *config, uint64_t seed)
+static void harness_init_arch(struct harness *h, const char *arch, const char *config,
+                              uint64_t seed)
 {
-    assert_int_equal(model_create("gated-qkan-fwp", config, seed, &h->m, NULL), 0);
+    fw_error err = {0};
+    int rc = model_create(arch, config, seed, &h->m, &err);
+    if (rc)
+        print_error("%s %s: %s\n", arch, config, err.msg);
+    assert_int_equal(rc, 0);
     rng r;
     rng_seed(&r, seed + 100);
     for (int k = 0; k < N_SERIES; k++) /* repeated values, as in the real data */
@@ -103,6 +108,11 @@ static void harness_init(struct harness *h, const char *config, uint64_t seed)
     size_t starts[6] = {0, 3, 4, 11, 17, 23};
     memcpy(h->starts, starts, sizeof starts);
     h->batch = (struct model_batch){h->series, h->series, h->starts, 6};
+}
+
+static void harness_init(struct harness *h, const char *config, uint64_t seed)
+{
+    harness_init_arch(h, "gated-qkan-fwp", config, seed);
 }
 
 static double harness_loss(struct harness *h, struct pool *pool, double *grad_out)
@@ -124,10 +134,10 @@ static double harness_loss(struct harness *h, struct pool *pool, double *grad_ou
     return loss;
 }
 
-static void check_model_gradients(const char *config)
+static void check_arch_gradients(const char *arch, const char *config)
 {
     struct harness h;
-    harness_init(&h, config, 5);
+    harness_init_arch(&h, arch, config, 5);
     struct model *m = h.m;
     double *grad = malloc(m->n_params * sizeof(double));
     harness_loss(&h, NULL, grad);
@@ -148,13 +158,19 @@ static void check_model_gradients(const char *config)
         model_params_changed(m);
         double fd = (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * step);
         if (tu_reldiff(fd, grad[k], 1e-4) >= 1e-6) {
-            print_error("%s: param %zu: fd %.12g analytic %.12g\n", config, k, fd, grad[k]);
+            print_error("%s %s: param %zu: fd %.12g analytic %.12g\n", arch, config, k, fd,
+                        grad[k]);
             failures++;
         }
     }
     assert_int_equal(failures, 0);
     free(grad);
     model_destroy(m);
+}
+
+static void check_model_gradients(const char *config)
+{
+    check_arch_gradients("gated-qkan-fwp", config);
 }
 
 static void test_model_gradients(void **state)
@@ -169,12 +185,11 @@ static void test_model_gradients(void **state)
     check_model_gradients(SMALL ";recurrence=sequential");
 }
 
-static void test_threads_give_identical_results(void **state)
+static void check_threads_identical(const char *arch, const char *config)
 {
-    (void)state;
     struct harness h1, h2;
-    harness_init(&h1, SMALL, 11);
-    harness_init(&h2, SMALL, 11);
+    harness_init_arch(&h1, arch, config, 11);
+    harness_init_arch(&h2, arch, config, 11);
     struct pool *pool = NULL;
     assert_int_equal(pool_create(2, &pool), 0);
     double *g1 = malloc(h1.m->n_params * sizeof(double));
@@ -187,6 +202,12 @@ static void test_threads_give_identical_results(void **state)
     pool_destroy(pool);
     free(g1), free(g2);
     model_destroy(h1.m), model_destroy(h2.m);
+}
+
+static void test_threads_give_identical_results(void **state)
+{
+    (void)state;
+    check_threads_identical("gated-qkan-fwp", SMALL);
 }
 
 /* The three exact recursion paths give the same outputs and gradients. */
@@ -260,6 +281,83 @@ static void test_eval_cache_is_exact(void **state)
     model_destroy(a.m), model_destroy(b.m);
 }
 
+/* ---- the rest of the family (paper.md §1.1, §1.8) ---- */
+
+#define VQC_SMALL "window=12;horizon=5;hidden=5;qubits=4;depth=2;fast_out=3;dropout=0.3"
+
+static size_t count_of(const char *arch, const char *config)
+{
+    struct model *m;
+    fw_error err = {0};
+    assert_int_equal(model_create(arch, config, 0, &m, &err), 0);
+    size_t n = m->n_params;
+    model_destroy(m);
+    return n;
+}
+
+static int has_tensor(const char *arch, const char *config, const char *name)
+{
+    struct model *m;
+    assert_int_equal(model_create(arch, config, 0, &m, NULL), 0);
+    int found = model_tensor(m, name) != NULL;
+    model_destroy(m);
+    return found;
+}
+
+static void test_variant_parameter_counts(void **state)
+{
+    (void)state;
+    /* solar defaults; each term is a block: slow, heads A and B, gate, prelinear, BN, output */
+    size_t hqkan = 2 * 25 + 25 * 25 * 4 + 3 * 25 * 25 + 48 * 25 + 48; /* 5,673 */
+    size_t head20 = 2 * 20 + 20 * 132 + 132, head4 = 2 * 4 + 4 * 132 + 132;
+    assert_int_equal(count_of("gqkan-fwp", ""),
+                     hqkan + 48 * 20 + 20 + 48 * 11 + 11 + 49 + 20 + head20); /* 10,073 */
+    assert_int_equal(count_of("gqkanfwp", ""),
+                     2 * 48 + 48 * 60 + 60 + 48 * 20 + 20 + 49 + 20 + head20); /* 6,897 */
+    assert_int_equal(count_of("gqkan-qfwp", ""),
+                     hqkan + 48 * 2 + 2 + 48 * 8 + 8 + 49 + head4);                /* 6,880 */
+    assert_int_equal(count_of("qfwp", ""), 2 * 8 + 8 * 2 + 2 + 8 * 8 + 8 + head4); /* 774 */
+    /* the time-series GQKAN-QKANFWP of paper.md §1.6: 159 live parameters */
+    assert_int_equal(count_of("gated-qkan-fwp", "window=64;horizon=1;slow_dim=3;hidden=5;"
+                                                "fast_in=3;fast_out=3;fast_reps=1;batchnorm=0;"
+                                                "dropout=0;slow_preacts=0"),
+                     159);
+    /* the original QFWP has no gate; the VQC models have no prelinear */
+    assert_false(has_tensor("qfwp", "", "fwp_cell.fast_gate.weight"));
+    assert_true(has_tensor("gqkan-qfwp", "", "fwp_cell.fast_gate.weight"));
+    assert_false(has_tensor("gqkan-qfwp", "", "fwp_cell.prelinear.weight"));
+    assert_true(has_tensor("gqkan-fwp", "", "fwp_cell.prelinear.weight"));
+    /* options a variant does not have are unknown to it */
+    fw_error err = {0};
+    struct model *m = NULL;
+    assert_int_not_equal(model_create("qfwp", "fast_reps=2", 0, &m, &err), 0);
+    assert_non_null(strstr(err.msg, "fast_reps"));
+    /* more measured qubits than the circuit has */
+    assert_int_not_equal(model_create("gqkan-qfwp", "qubits=4;fast_out=5", 0, &m, &err), 0);
+}
+
+static void test_variant_gradients(void **state)
+{
+    (void)state;
+    check_model_gradients(SMALL ";slow_preacts=0");
+    check_arch_gradients("gqkan-fwp", SMALL);
+    check_arch_gradients("gqkan-fwp", SMALL ";recurrence=sequential;batchnorm=0");
+    check_arch_gradients("gqkanfwp", "window=12;horizon=5;hidden=5;fast_in=3;fast_out=4");
+    check_arch_gradients("gqkan-qfwp", "slow_dim=4;" VQC_SMALL);
+    check_arch_gradients("gqkan-qfwp", "slow_dim=4;" VQC_SMALL ";recurrence=parallel");
+    check_arch_gradients("qfwp", VQC_SMALL);
+    check_arch_gradients("qfwp", VQC_SMALL ";batchnorm=0");
+}
+
+static void test_variant_threads(void **state)
+{
+    (void)state;
+    check_threads_identical("gqkan-fwp", SMALL);
+    check_threads_identical("gqkanfwp", "window=12;horizon=5;hidden=5;fast_in=3;fast_out=4");
+    check_threads_identical("gqkan-qfwp", "slow_dim=4;" VQC_SMALL);
+    check_threads_identical("qfwp", VQC_SMALL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +368,9 @@ int main(void)
         cmocka_unit_test(test_recurrence_paths_agree),
         cmocka_unit_test(test_eval_uses_running_statistics),
         cmocka_unit_test(test_eval_cache_is_exact),
+        cmocka_unit_test(test_variant_parameter_counts),
+        cmocka_unit_test(test_variant_gradients),
+        cmocka_unit_test(test_variant_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
