@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "model/error.h"
 
 /* Foundation commands (cli/cmd_data.c). */
@@ -24,6 +26,10 @@ int cmd_eval(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import_model(int argc, char **argv);
+
+/* Comparisons (cli/cmd_compare.c). */
+int cmd_compare(int argc, char **argv);
+int cmd_benchmark(int argc, char **argv);
 
 /* Quantum commands (cli/cmd_quantum.c). */
 int cmd_qcompare(int argc, char **argv);
@@ -40,13 +46,17 @@ const char *cli_db_path(const char *flag_value);
  * Returns a borrowed string. */
 const char *cli_data_dir(void);
 
-/* Reads a whole file (at most max bytes) into a malloc'd buffer. */
+/* Reads a whole file (at most max bytes) into a malloc'd buffer, followed by a NUL byte that
+ * *len does not count. */
 int cli_read_file(const char *path, size_t max, uint8_t **data, size_t *len, fw_error *err);
 
 /* Writes a file atomically: a temporary file in the same directory, then rename. */
 int cli_write_file(const char *path, const void *data, size_t len, fw_error *err);
 
 int cli_file_exists(const char *path);
+
+/* Prints a JSON value (stolen) on one line of stdout, numbers round-tripping; 1 on failure. */
+int cli_print_json(json_t *value);
 
 /* A whole-string integer in [min, max], or a finite number; 0 on success, -1 otherwise. */
 int cli_parse_long(const char *text, long min, long max, long *out);

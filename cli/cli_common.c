@@ -59,7 +59,7 @@ int cli_read_file(const char *path, size_t max, uint8_t **data, size_t *len, fw_
                             (long long)st.st_size, max);
     }
     size_t size = (size_t)st.st_size;
-    uint8_t *buf = malloc(size ? size : 1);
+    uint8_t *buf = malloc(size + 1);
     if (!buf) {
         fclose(f);
         return FW_ENOMEM;
@@ -70,6 +70,7 @@ int cli_read_file(const char *path, size_t max, uint8_t **data, size_t *len, fw_
         free(buf);
         return fw_error_set(err, FW_EIO, "%s: short read", path);
     }
+    buf[size] = '\0'; /* not counted in len: text can be read as a string */
     *data = buf;
     *len = size;
     return FW_OK;
@@ -120,5 +121,18 @@ int cli_parse_double(const char *text, double *out)
     if (errno || *end || end == text || !isfinite(v))
         return -1;
     *out = v;
+    return 0;
+}
+
+int cli_print_json(json_t *value)
+{
+    if (!value)
+        return 1;
+    char *text = json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(value);
+    if (!text)
+        return 1;
+    printf("%s\n", text);
+    free(text);
     return 0;
 }

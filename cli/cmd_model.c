@@ -22,19 +22,6 @@
 #define MAX_LEVELS 16
 
 /* Prints a JSON object as the last line of stdout. */
-static int print_json(json_t *obj)
-{
-    if (!obj)
-        return 1;
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    json_decref(obj);
-    if (!text)
-        return 1;
-    printf("%s\n", text);
-    free(text);
-    return 0;
-}
-
 /* --- architectures ---------------------------------------------------------------------- */
 
 int cmd_architectures(int argc, char **argv)
@@ -58,7 +45,7 @@ int cmd_architectures(int argc, char **argv)
         model_destroy(m);
     }
     if (json)
-        return print_json(json_pack("{s:o}", "architectures", list));
+        return cli_print_json(json_pack("{s:o}", "architectures", list));
     json_decref(list);
     return 0;
 }
@@ -324,7 +311,7 @@ int cmd_train(int argc, char **argv)
         json_t *o = train_result_json(f, &state, seconds_per_epoch);
         if (model_id)
             json_object_set_new(o, "model_id", json_integer(model_id));
-        print_json(o);
+        cli_print_json(o);
     } else if (f->has_test_metrics) {
         printf("test (%zu windows): scaled MSE %.4f, peak amplitude error %.1f, peak timing "
                "error %.1f months, R2 %.3f\n",
@@ -435,7 +422,7 @@ int cmd_eval(int argc, char **argv)
         json_object_set_new(o, "split", json_string(protocol == PROTOCOL_PAPER ? "test" : "val"));
         json_object_set_new(o, "scaled_mse", json_real(m.scaled_mse));
         json_object_set_new(o, "dataset", json_string(src.label));
-        print_json(o);
+        cli_print_json(o);
     } else {
         printf("%s split, %zu windows of %zu months (%s)\n",
                protocol == PROTOCOL_PAPER ? "test" : "validation", m.n_windows, m.horizon,
@@ -629,7 +616,7 @@ int cmd_forecast(int argc, char **argv)
                 json_object_set_new(o, "noise", json_string(qrq.noise));
         }
         json_object_set_new(o, "forecast", rows);
-        print_json(o);
+        cli_print_json(o);
     } else {
         printf("forecast after %s (%s), %ld months:\n", last_text, src.label, h);
         for (long j = 0; j < h; j++) {

@@ -28,6 +28,12 @@ static const struct command commands[] = {
     {"forecast", cmd_forecast,
      "forecast: fwpcast forecast MODEL [--dataset ID|FILE] [--h N] [--level 80 ...] "
      "[--cutoff YYYY-MM] [--json]"},
+    {"compare", cmd_compare,
+     "every model on the paper protocol: [--models all|a,b] [--seeds 0-4] [--epochs 100] "
+     "[--threads N] [--db PATH] [--json] (resumes: stored runs are not repeated)"},
+    {"benchmark", cmd_benchmark,
+     "the time-series suite: --suite timeseries [--models all|a,b] [--datasets all|a,b] "
+     "[--seeds 0-2] [--epochs 100] [--json]"},
     {"qcompare", cmd_qcompare,
      "exact vs shots on the test windows: fwpcast qcompare MODEL [--shots 1024] [--noise NAME] "
      "[--sweep] [--json]"},

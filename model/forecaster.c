@@ -49,7 +49,7 @@ static int predict_range(struct forecaster *f, const struct split_plan *plan,
         starts[k] = range.begin + k;
         memcpy(truth + k * h, plan->scaled + starts[k] + plan->window, h * sizeof(double));
     }
-    int rc = train_predict(f->model, plan->scaled, starts, n, pool, pred);
+    int rc = train_predict(f->model, series_inputs(plan), starts, n, pool, pred);
     free(starts);
     if (rc) {
         free(pred), free(truth);
@@ -99,7 +99,7 @@ int forecaster_evaluate_quantum(struct forecaster *f, const struct split_plan *p
     }
     if (!rc) {
         /* all windows in one batch: one evaluator call, one remote job on a cloud */
-        struct model_batch b = {plan->scaled, NULL, starts, n};
+        struct model_batch b = {series_inputs(plan), NULL, starts, n};
         rc = m->ops->forward_quantum(m, &b, ev, readout, pred, err);
     }
     if (!rc)

@@ -9,6 +9,10 @@
 /* One line per architecture. */
 static const struct model_ops *const registry[] = {
     &gqkan_fwp_ops,
+    &gqkan_fwp_linear_ops,
+    &gqkanfwp_ops,
+    &gqkan_qfwp_ops,
+    &qfwp_ops,
 };
 
 const struct model_ops *model_find(const char *name)

@@ -153,8 +153,8 @@ int series_prepare(const double *values, size_t n, int first_month, enum protoco
 void series_free(struct split_plan *plan)
 {
     if (plan) {
-        free(plan->scaled);
-        plan->scaled = NULL;
+        free(plan->scaled), free(plan->input);
+        plan->scaled = plan->input = NULL;
     }
 }
 

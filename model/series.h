@@ -40,7 +40,9 @@ struct split_plan {
     enum protocol protocol;
     int first_month; /* month index of scaled[0] */
     size_t n_months; /* months used (after the protocol's or the cutoff's end) */
-    double *scaled;  /* n_months values, owned */
+    double *scaled;  /* n_months values, owned: the targets, and the inputs unless `input` */
+    double *input;   /* NULL, or the models' inputs when they differ from the targets (NARMA's
+                        driver u); n_months values, owned */
     size_t window, horizon, n_windows;
     struct split_range train, val, test; /* test is empty under the live protocol */
     struct scaler scaler;
@@ -52,6 +54,12 @@ int series_prepare(const double *values, size_t n, int first_month, enum protoco
                    int cutoff_month, size_t window, size_t horizon, struct split_plan *plan,
                    fw_error *err);
 void series_free(struct split_plan *plan);
+
+/* What the models read: plan->input if set, else plan->scaled. */
+static inline const double *series_inputs(const struct split_plan *plan)
+{
+    return plan->input ? plan->input : plan->scaled;
+}
 
 /* Re-expresses the plan's series with another scaler (a trained model's), in place. */
 void series_rescale(struct split_plan *plan, const struct scaler *scaler);

@@ -182,7 +182,7 @@ int train_eval_loss(struct model *m, const struct split_plan *plan, struct split
     if (starts && pred && target) {
         for (size_t k = 0; k < n; k++)
             starts[k] = range.begin + k;
-        rc = train_predict(m, plan->scaled, starts, n, pool, pred);
+        rc = train_predict(m, series_inputs(plan), starts, n, pool, pred);
         if (!rc) {
             gather_targets(m, plan->scaled, starts, n, target);
             *loss = loss_peak_mse(n * h, pred, target, alpha, NULL);
@@ -219,7 +219,7 @@ static int run_epoch(struct model *m, const struct split_plan *plan, const struc
         /* a last batch of one window has no batch variance: it joins the batch before */
         if (n_train - first - count == 1)
             count++;
-        struct model_batch b = {plan->scaled, plan->scaled, eb->order + first, count};
+        struct model_batch b = {series_inputs(plan), plan->scaled, eb->order + first, count};
         struct model_run run = {pool, {{0}}};
         rng_seed_stream(&run.dropout, o->seed, ((uint64_t)epoch << 20) + batch_index);
         int rc = model_forward(m, &b, 1, &run, eb->pred);
@@ -289,7 +289,7 @@ int train_run(struct model *m, const struct split_plan *plan, const struct train
         }
         double seconds = now_seconds() - t0;
         s->curve[epoch] = (struct train_epoch){train_loss, val_loss, seconds};
-        if (val_loss < s->best_val) {
+        if (o->keep_last || val_loss < s->best_val) {
             s->best_val = val_loss;
             s->best_epoch = epoch + 1;
             memcpy(s->best_params, m->params, m->n_params * sizeof(double));

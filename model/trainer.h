@@ -27,6 +27,8 @@
 
 struct train_options {
     int epochs, batch_size, threads;
+    int keep_last; /* 0: end on the best-validation checkpoint; 1: on the last epoch's weights
+                      (the validation loss is then only logged) */
     double lr, lr_decay, loss_alpha, weight_decay;
     enum optim_kind optimizer;
     uint64_t seed;
@@ -69,7 +71,7 @@ typedef void (*train_callback)(void *ctx, const struct train_progress *p,
                                const struct train_state *s);
 
 /* Trains from s (fresh or loaded) to o->epochs. On success the model holds the best-validation
- * weights. Returns FW_ECANCELLED when *cancel became non-zero (the state is at the last epoch
+ * weights (the last epoch's with keep_last). Returns FW_ECANCELLED when *cancel became non-zero (the state is at the last epoch
  * boundary, ready to resume). */
 int train_run(struct model *m, const struct split_plan *plan, const struct train_options *o,
               struct train_state *s, train_callback cb, void *cb_ctx, const atomic_int *cancel,

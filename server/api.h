@@ -36,6 +36,9 @@ void api_jobs_get(const struct http_request *req, struct http_response *resp);
 void api_jobs_cancel(const struct http_request *req, struct http_response *resp);
 void api_jobs_resume(const struct http_request *req, struct http_response *resp);
 
+/* comparisons */
+void api_compare(const struct http_request *req, struct http_response *resp);
+
 /* forecasts */
 void api_forecast(const struct http_request *req, struct http_response *resp);
 void api_backtest(const struct http_request *req, struct http_response *resp);

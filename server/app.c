@@ -45,6 +45,7 @@ static const struct route routes[] = {
     {"POST", "/jobs/{id}/resume", api_jobs_resume, "job_resume"},
     {"POST", "/forecast", api_forecast, "forecast"},
     {"POST", "/backtest", api_backtest, "backtest"},
+    {"GET", "/compare", api_compare, "compare"},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 

@@ -1010,9 +1010,56 @@ static void test_default_model_file(void **state)
     tu_rmtree(data);
 }
 
+/* GET /compare: empty before anything ran, then the runs `fwpcast benchmark` stores in the
+ * server's database (the CLI and the server share the SQLite file), and bad queries 422. */
+static void test_compare(void **state)
+{
+    (void)state;
+    json_t *o = IT_GET_JSON(srv, "/compare");
+    assert_string_equal(JS(o, "suite"), "solar");
+    assert_int_equal(json_array_size(JA(o, "models")), 0);
+    json_decref(o);
+
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "FWPCAST_DATA='%s/data' '%s' benchmark --suite timeseries --datasets narma_5 "
+             "--models qfwp --seeds 0-1 --epochs 1 --quiet --db '%s' >/dev/null",
+             tu_root(), getenv("FWPCAST_BIN"), srv->db_path);
+    assert_int_equal(system(cmd), 0);
+    o = IT_GET_JSON(srv, "/compare?suite=timeseries&task=narma_5&epochs=1");
+    json_t *models = JA(o, "models");
+    assert_int_equal(json_array_size(models), 1);
+    json_t *row = json_array_get(models, 0);
+    assert_string_equal(JS(row, "model"), "qfwp");
+    assert_int_equal(JI(row, "seeds"), 2);
+    assert_int_equal(JI(row, "parameters"), 111);
+    assert_true(JD(JO(row, "mse"), "mean") > 0);
+    assert_true(JD(JO(row, "mse"), "sd") >= 0);
+    json_decref(o);
+    o = IT_GET_JSON(srv, "/compare?suite=timeseries&epochs=7");
+    assert_int_equal(json_array_size(JA(o, "models")), 0);
+    json_decref(o);
+
+    const char *bad[] = {"/compare?suite=bogus",
+                         "/compare?task=narma_5",
+                         "/compare?suite=timeseries&task=nope",
+                         "/compare?epochs=abc",
+                         "/compare?epochs=0",
+                         "/compare?epochs=-3",
+                         "/compare?epochs=1e3",
+                         "/compare?epochs=99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct it_resp r;
+        it_get(srv, bad[i], &r);
+        IT_PROBLEM(&r, 422);
+        it_resp_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compare),
         cmocka_unit_test(test_healthz),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_dataset_json),

@@ -100,6 +100,36 @@ static void test_learns_and_keeps_best(void **state)
     series_free(&plan);
 }
 
+/* keep_last ends on the last epoch's weights whatever the validation loss did; and separate
+ * inputs (plan->input) are what the model reads, the targets staying plan->scaled. */
+static void test_keep_last_and_inputs(void **state)
+{
+    (void)state;
+    struct split_plan plan;
+    make_plan(&plan);
+    struct train_options o;
+    options(&o, 6, 1);
+    o.keep_last = 1;
+    struct train_state s;
+    struct model *m = train(&plan, &o, &s);
+    assert_int_equal(s.best_epoch, 6);
+    assert_memory_equal(m->params, s.params, m->n_params * sizeof(double));
+    assert_true(s.best_val == s.curve[5].val_loss);
+    double before;
+    assert_int_equal(train_eval_loss(m, &plan, plan.val, 1.0, NULL, &before), 0);
+    /* the same targets read through other inputs give another loss */
+    plan.input = malloc(plan.n_months * sizeof(double));
+    for (size_t t = 0; t < plan.n_months; t++)
+        plan.input[t] = 1.0 - plan.scaled[t];
+    double after;
+    assert_int_equal(train_eval_loss(m, &plan, plan.val, 1.0, NULL, &after), 0);
+    assert_true(after != before);
+    assert_memory_equal(series_inputs(&plan), plan.input, plan.n_months * sizeof(double));
+    model_destroy(m);
+    train_state_free(&s);
+    series_free(&plan); /* frees the inputs too */
+}
+
 struct cancel_ctx {
     atomic_int flag;
     int at_epoch;
@@ -189,6 +219,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deterministic_across_threads),
         cmocka_unit_test(test_learns_and_keeps_best),
+        cmocka_unit_test(test_keep_last_and_inputs),
         cmocka_unit_test(test_cancel_and_resume_match_uninterrupted),
         cmocka_unit_test(test_bad_options),
     };
