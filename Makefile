@@ -123,6 +123,8 @@ test: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit BUILD=build/asan SAN=1 CFLAGS="-O1 -g"
+	@$(MAKE) --no-print-directory docker-policy
+	@$(MAKE) --no-print-directory e2e
 	@echo "make test: all passed"
 
 # Unit tests (cmocka, one binary per module), the CLI scripts against this build's binary, then
@@ -144,6 +146,35 @@ format:
 
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format-check: ok"
+
+# --- dashboard e2e tests (tests/e2e/) ----------------------------------------------------------
+# Debian's chromium driven by playwright-core (pinned in tests/e2e/package-lock.json, installed by
+# `npm ci`, no browser download) against a real `build/fwpcast serve` on 127.0.0.1 with a temp
+# database; screenshots go to build/e2e/.
+.PHONY: e2e docker docker-policy
+E2E_DIR := tests/e2e
+
+e2e: deps
+	@$(MAKE) --no-print-directory $(BIN) $(E2E_DIR)/node_modules/.package-lock.json
+	node $(E2E_DIR)/run.mjs
+
+# npm writes node_modules/.package-lock.json on every install: `npm ci` runs when node_modules is
+# missing or older than the committed lock file.
+$(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package-lock.json $(E2E_DIR)/package.json
+	cd $(E2E_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# --- deployment (deploy/) ---------------------------------------------------------------------
+# The Dockerfile's policy and its runtime packages against what $(BIN) links (no Docker needed).
+docker-policy: $(BIN)
+	@bash tests/deploy/test_docker_policy.sh $(BIN)
+
+# The real image build: needs the docker CLI and a running Docker engine (none on our dev and CI
+# machines; docs/DEPLOY.md).
+docker:
+	@command -v docker >/dev/null 2>&1 || { echo "make docker: needs Docker (the docker CLI and a running engine); none here. See docs/DEPLOY.md." >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make docker: the docker CLI is here but no Docker engine answers; 'docker build' needs one. See docs/DEPLOY.md." >&2; exit 1; }
+	docker build -f deploy/Dockerfile -t fwpcast .
 
 # --- benchmarks ---------------------------------------------------------------------------------
 bench: deps

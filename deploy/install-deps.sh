@@ -8,7 +8,14 @@ packages=(
   libmicrohttpd-dev libsqlite3-dev sqlite3 libjansson-dev
   libopenblas-dev liblapacke-dev libcurl4-openssl-dev libcmocka-dev
   curl ca-certificates
+  chromium
 )
+
+# The dashboard's browser tests (tests/e2e/, `make e2e`): Debian's chromium above, and Node.js
+# with npm for playwright-core. A Node.js from elsewhere (NodeSource's nodejs package bundles npm
+# and conflicts with Debian's npm; nvm) is used as it is.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 # `install-deps.sh --bench` adds what `make bench` needs.
 if [ "${1:-}" = "--bench" ]; then
