@@ -10,6 +10,10 @@ mkdir -p build/bench
     echo
     build/bench/bench_model
     echo
+    echo "## Quantum backends (the paper's test-set circuits)"
+    echo
+    build/bench/bench_quantum
+    echo
     echo "## HTTP service"
     echo
     sh bench/http_bench.sh
