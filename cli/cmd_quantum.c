@@ -97,14 +97,17 @@ static int run_shots(struct forecaster *f, const struct split_plan *plan, struct
     double sum = 0;
     struct backend_evaluator total = {0};
     for (long k = 0; k < a->repeats; k++) {
-        struct qbackend_request rq = {
-            a->backend, (int)shots, noise, a->noise_path, (uint64_t)(a->seed + k),
-            NULL,       NULL,       NULL};
+        struct qbackend_request rq = {.name = a->backend,
+                                      .shots = (int)shots,
+                                      .noise = noise,
+                                      .noise_path = a->noise_path,
+                                      .seed = (uint64_t)(a->seed + k)};
         struct qbackend *b = NULL;
         int rc = qbackend_open(&rq, &b, err);
         if (rc)
             return rc;
-        struct backend_evaluator be = {b, (int)shots, 1.0, 3600, NULL, 0, 0, 0};
+        struct backend_evaluator be = {
+            .backend = b, .shots = (int)shots, .poll_seconds = 1.0, .timeout_seconds = 3600};
         struct daruan_evaluator ev = backend_evaluator(&be);
         struct forecast_metrics m;
         rc = forecaster_evaluate_quantum(f, plan, r, &ev, readout, &m, err);
@@ -217,7 +220,8 @@ int cmd_qcompare(int argc, char **argv)
     /* exact: the circuits' probabilities recorded for the shot-noise prediction */
     struct qbackend *exact = NULL;
     exact_backend_create(&exact);
-    struct recorder rec = {{exact, 0, 1.0, 3600, NULL, 0, 0, 0}, NULL, 0};
+    struct recorder rec = {
+        {.backend = exact, .poll_seconds = 1.0, .timeout_seconds = 3600}, NULL, 0};
     struct daruan_evaluator ev = {record, &rec};
     struct forecast_metrics m_exact;
     int readout = 0;

@@ -50,19 +50,46 @@ static void wait_a_while(double seconds, const atomic_int *cancel)
     }
 }
 
+static void observe(struct qbackend *b, struct qjob *job, const struct qrun_observer *observer,
+                    enum qjob_state state, enum qjob_state *last)
+{
+    if (!observer || state == *last)
+        return;
+    char ids[1024] = "";
+    if (b->ops->job_ids)
+        b->ops->job_ids(job, ids, sizeof ids);
+    observer->update(observer->ctx, ids, state);
+    *last = state;
+}
+
 int qbackend_run(struct qbackend *b, const struct qcircuit *circuits, size_t n, int shots,
                  double *p0, uint64_t *zeros, double poll_seconds, double timeout_seconds,
                  const atomic_int *cancel, fw_error *err)
+{
+    return qbackend_run_observed(b, circuits, n, shots, p0, zeros, poll_seconds, timeout_seconds,
+                                 cancel, NULL, err);
+}
+
+int qbackend_run_observed(struct qbackend *b, const struct qcircuit *circuits, size_t n, int shots,
+                          double *p0, uint64_t *zeros, double poll_seconds, double timeout_seconds,
+                          const atomic_int *cancel, const struct qrun_observer *observer,
+                          fw_error *err)
 {
     struct qjob *job = NULL;
     int rc = b->ops->submit(b, circuits, n, shots, &job, err);
     if (rc)
         return rc;
+    enum qjob_state last = (enum qjob_state) - 1;
+    observe(b, job, observer, QJOB_QUEUED, &last);
     double start = now_seconds(), delay = poll_seconds > 0 ? poll_seconds : 0.5;
     for (;;) {
         enum qjob_state state;
-        if ((rc = b->ops->poll(b, job, &state, err)))
+        if ((rc = b->ops->poll(b, job, &state, err))) {
+            b->ops->cancel(b, job, NULL);
+            observe(b, job, observer, QJOB_FAILED, &last);
             break;
+        }
+        observe(b, job, observer, state, &last);
         if (state == QJOB_DONE) {
             rc = b->ops->fetch(b, job, p0, zeros, err);
             break;

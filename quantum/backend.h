@@ -54,12 +54,25 @@ void qbackend_plan(struct qbackend *b, size_t n_circuits, int shots, struct qpla
 void qjob_free(struct qbackend *b, struct qjob *job);
 void qbackend_destroy(struct qbackend *b);
 
+/* Told the provider's job ids and state after the submission and after every poll whose state
+ * differs from the last one (for a job's progress page). Called on the running thread. */
+struct qrun_observer {
+    void (*update)(void *ctx, const char *job_ids, enum qjob_state state);
+    void *ctx;
+};
+
 /* Submits, polls (starting at poll_seconds, doubling to 30 s) until done, fetches. Gives up
  * with FW_EIO after timeout_seconds, cancelling the remote job; FW_ECANCELLED (after cancelling
- * it) when *cancel becomes non-zero. cancel may be NULL. */
+ * it) when *cancel becomes non-zero; a poll that fails (its message says why: the provider's
+ * failure reason, say) also cancels what is left of the batch. cancel and observer may be
+ * NULL. */
 int qbackend_run(struct qbackend *b, const struct qcircuit *circuits, size_t n, int shots,
                  double *p0, uint64_t *zeros, double poll_seconds, double timeout_seconds,
                  const atomic_int *cancel, fw_error *err);
+int qbackend_run_observed(struct qbackend *b, const struct qcircuit *circuits, size_t n, int shots,
+                          double *p0, uint64_t *zeros, double poll_seconds, double timeout_seconds,
+                          const atomic_int *cancel, const struct qrun_observer *observer,
+                          fw_error *err);
 
 /* The exact backend: P(0) from the circuit's unitary, no shots. */
 int exact_backend_create(struct qbackend **out);

@@ -10,6 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Internal: the name is in neither place looked at (distinct from FW_ENOTFOUND, a missing
+ * file). */
+#define NOT_SET 1
+
 void creds_wipe(void *p, size_t n)
 {
     if (p && n)
@@ -87,14 +91,16 @@ cleanup:
 }
 
 /* Finds NAME=value in the text (blank lines, '#' comments and an "export " prefix allowed; the
- * value may be quoted). Returns 0 and the value, FW_ENOTFOUND, or FW_EINVAL for a malformed line
+ * value may be quoted). Returns 0 and the value, NOT_SET, or FW_EINVAL for a malformed line
  * (named by number only: a line may hold a secret). */
 static int find_in_text(const char *file, char *text, const char *name, char *buf, size_t size,
                         fw_error *err)
 {
     int line_no = 0, found = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = text, *next; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
         line_no++;
         while (isspace((unsigned char)*line))
             line++;
@@ -110,8 +116,7 @@ static int find_in_text(const char *file, char *text, const char *name, char *bu
         }
         char *eq = strchr(line, '=');
         if (!eq || eq == line)
-            return fw_error_set(err, FW_EINVAL, "%s: line %d: expected NAME=value", file,
-                                line_no);
+            return fw_error_set(err, FW_EINVAL, "%s: line %d: expected NAME=value", file, line_no);
         char *key_end = eq;
         while (key_end > line && isspace((unsigned char)key_end[-1]))
             key_end--;
@@ -134,7 +139,7 @@ static int find_in_text(const char *file, char *text, const char *name, char *bu
         buf[vlen] = '\0';
         found = 1; /* a later line wins, as in a shell */
     }
-    return found ? FW_OK : FW_ENOTFOUND;
+    return found ? FW_OK : NOT_SET;
 }
 
 static int from_file(const char *name, const char *file, char *buf, size_t size, fw_error *err)
@@ -154,7 +159,7 @@ static int from_env(const char *name, char *buf, size_t size, fw_error *err)
 {
     const char *v = getenv(name);
     if (!v || !*v)
-        return FW_ENOTFOUND;
+        return NOT_SET;
     size_t len = strlen(v);
     if (!valid_value(v, len) || len >= size)
         return fw_error_set(err, FW_EINVAL,
@@ -175,20 +180,23 @@ int creds_get(const char *name, const char *file, char *buf, size_t size, fw_err
     int rc;
     if (file) {
         rc = from_file(name, file, buf, size, err);
-        if (rc == FW_ENOTFOUND && (rc = from_env(name, buf, size, err)) == FW_ENOTFOUND)
-            return fw_error_set(err, FW_EINVAL, "%s is not set: add %s=... to %s or set it in "
-                                "the environment", name, name, file);
+        if (rc == NOT_SET && (rc = from_env(name, buf, size, err)) == NOT_SET)
+            return fw_error_set(err, FW_EINVAL,
+                                "%s is not set: add %s=... to %s or set it in "
+                                "the environment",
+                                name, name, file);
         return rc;
     }
     rc = from_env(name, buf, size, err);
-    if (rc != FW_ENOTFOUND)
+    if (rc != NOT_SET)
         return rc;
     if (env_file) {
         rc = from_file(name, env_file, buf, size, err);
-        if (rc == FW_ENOTFOUND)
-            return fw_error_set(err, FW_EINVAL, "%s is not set: set it in the environment or add "
-                                "%s=... to %s (named by %s)", name, name, env_file,
-                                CREDS_FILE_ENV);
+        if (rc == NOT_SET)
+            return fw_error_set(err, FW_EINVAL,
+                                "%s is not set: set it in the environment or add "
+                                "%s=... to %s (named by %s)",
+                                name, name, env_file, CREDS_FILE_ENV);
         return rc;
     }
     return fw_error_set(err, FW_EINVAL,

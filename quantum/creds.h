@@ -17,12 +17,12 @@
 
 #include "model/error.h"
 
-#define CREDS_IONQ_API_KEY    "IONQ_API_KEY"
-#define CREDS_IBM_API_KEY     "IBM_CLOUD_API_KEY"
-#define CREDS_IBM_CRN         "IBM_QUANTUM_CRN"
-#define CREDS_FILE_ENV        "FWPCAST_CREDENTIALS"
-#define CREDS_MAX             1024 /* longest value + 1 */
-#define CREDS_FILE_MAX        (64 * 1024)
+#define CREDS_IONQ_API_KEY "IONQ_API_KEY"
+#define CREDS_IBM_API_KEY  "IBM_CLOUD_API_KEY"
+#define CREDS_IBM_CRN      "IBM_QUANTUM_CRN"
+#define CREDS_FILE_ENV     "FWPCAST_CREDENTIALS"
+#define CREDS_MAX          1024 /* longest value + 1 */
+#define CREDS_FILE_MAX     (64 * 1024)
 
 struct ionq_creds {
     char api_key[CREDS_MAX];

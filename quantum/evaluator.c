@@ -15,8 +15,8 @@ static int evaluate(void *ctx, size_t n, int reps, const double *theta, const do
         struct daruan_edge edge = {reps, theta + i * nt, NULL, NULL};
         circuit_from_daruan(&edge, x[i], &circuits[i]);
     }
-    int rc = qbackend_run(ev->backend, circuits, n, ev->shots, p0, NULL, ev->poll_seconds,
-                          ev->timeout_seconds, ev->cancel, err);
+    int rc = qbackend_run_observed(ev->backend, circuits, n, ev->shots, p0, NULL, ev->poll_seconds,
+                                   ev->timeout_seconds, ev->cancel, ev->observer, err);
     free(circuits);
     if (!rc) {
         struct qplan plan;

@@ -19,6 +19,7 @@ struct backend_evaluator {
     double poll_seconds;    /* first polling interval of a remote job */
     double timeout_seconds; /* per batch */
     const atomic_int *cancel;
+    const struct qrun_observer *observer; /* may be NULL */
     /* what was run */
     uint64_t circuits, shots_total, batches;
 };

@@ -18,19 +18,19 @@ static void global_init_once(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void http_global_init(void)
+void hc_global_init(void)
 {
     pthread_once(&global_once, global_init_once);
 }
 
-double http_now(void)
+double hc_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void http_sleep(double seconds)
+void hc_sleep(double seconds)
 {
     if (!(seconds > 0))
         return;
@@ -41,12 +41,12 @@ void http_sleep(double seconds)
         ;
 }
 
-int http_ok(long status)
+int hc_ok(long status)
 {
     return status >= 200 && status <= 299;
 }
 
-const char *http_url_path(const char *url, char *buf, size_t size)
+const char *hc_url_path(const char *url, char *buf, size_t size)
 {
     const char *p = strstr(url, "://");
     p = p ? strchr(p + 3, '/') : NULL;
@@ -57,7 +57,7 @@ const char *http_url_path(const char *url, char *buf, size_t size)
     return buf;
 }
 
-void http_scrub(char *msg, const char *secret)
+void hc_scrub(char *msg, const char *secret)
 {
     if (!msg || !secret || strlen(secret) < 4)
         return;
@@ -80,7 +80,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct sink *s = userdata;
     size_t n = size * nmemb;
-    if (s->len + n + 1 > HTTP_MAX_BODY) {
+    if (s->len + n + 1 > HC_MAX_BODY) {
         s->too_big = 1;
         return 0; /* aborts the transfer */
     }
@@ -131,7 +131,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static int has_header(const struct http_request *req, const char *name)
+static int has_header(const struct hc_request *req, const char *name)
 {
     size_t len = strlen(name);
     for (size_t i = 0; i < req->n_headers; i++)
@@ -140,9 +140,9 @@ static int has_header(const struct http_request *req, const char *name)
     return 0;
 }
 
-int http_send(const struct http_request *req, struct http_response *resp, fw_error *err)
+int hc_send(const struct hc_request *req, struct hc_response *resp, fw_error *err)
 {
-    http_global_init();
+    hc_global_init();
     memset(resp, 0, sizeof *resp);
     resp->retry_after = -1;
     struct sink sink = {NULL, 0, 0, 0, -1};
@@ -203,16 +203,15 @@ int http_send(const struct http_request *req, struct http_response *resp, fw_err
     if (cc != CURLE_OK) {
         if (sink.too_big) {
             rc = fw_error_set(err, FW_ETOOBIG, "%s %s: the response is larger than %zu MiB",
-                              req->method, http_url_path(req->url, path, sizeof path),
-                              HTTP_MAX_BODY >> 20);
+                              req->method, hc_url_path(req->url, path, sizeof path),
+                              HC_MAX_BODY >> 20);
         } else if (cc == CURLE_WRITE_ERROR) {
             rc = FW_ENOMEM;
         } else {
             resp->transport_code = (int)cc;
-            rc = fw_error_set(err, FW_EIO, "%s %s: %s", req->method,
-                              http_url_path(req->url, path, sizeof path),
-                              cc == CURLE_OPERATION_TIMEDOUT ? "no answer in time"
-                                                             : curl_easy_strerror(cc));
+            rc = fw_error_set(
+                err, FW_EIO, "%s %s: %s", req->method, hc_url_path(req->url, path, sizeof path),
+                cc == CURLE_OPERATION_TIMEDOUT ? "no answer in time" : curl_easy_strerror(cc));
         }
         goto cleanup;
     }
@@ -236,7 +235,7 @@ cleanup:
     return rc;
 }
 
-void http_response_free(struct http_response *resp)
+void hc_response_free(struct hc_response *resp)
 {
     if (!resp)
         return;
@@ -247,7 +246,7 @@ void http_response_free(struct http_response *resp)
     resp->len = 0;
 }
 
-static int status_listed(const struct http_retry *policy, long status)
+static int status_listed(const struct hc_retry *policy, long status)
 {
     for (size_t i = 0; i < policy->n_statuses; i++)
         if (policy->statuses[i] == status)
@@ -255,8 +254,8 @@ static int status_listed(const struct http_retry *policy, long status)
     return 0;
 }
 
-int http_send_retry(const struct http_request *req, const struct http_retry *policy,
-                    struct http_response *resp, fw_error *err)
+int hc_send_retry(const struct hc_request *req, const struct hc_retry *policy,
+                  struct hc_response *resp, fw_error *err)
 {
     int attempts = policy->max_attempts > 0 ? policy->max_attempts : 5;
     double base = policy->base_seconds >= 0 ? policy->base_seconds : 1.0;
@@ -265,8 +264,8 @@ int http_send_retry(const struct http_request *req, const struct http_retry *pol
     int rc = FW_OK;
     memset(resp, 0, sizeof *resp);
     for (int attempt = 1;; attempt++) {
-        http_response_free(resp);
-        rc = http_send(req, resp, err);
+        hc_response_free(resp);
+        rc = hc_send(req, resp, err);
         int again = 0;
         if (rc == FW_EIO) {
             again = policy->idempotent || resp->transport_code == CURLE_COULDNT_CONNECT;
@@ -274,12 +273,12 @@ int http_send_retry(const struct http_request *req, const struct http_retry *pol
             return rc;
         } else if (status_listed(policy, resp->status)) {
             again = 1;
-        } else if (policy->json && http_ok(resp->status)) {
+        } else if (policy->json && hc_ok(resp->status)) {
             json_error_t jerr;
             resp->json = json_loadb(resp->body, resp->len, 0, &jerr);
             if (!resp->json) {
                 rc = fw_error_set(err, FW_EIO, "%s %s: the answer is not JSON (%s)", req->method,
-                                  http_url_path(req->url, path, sizeof path), jerr.text);
+                                  hc_url_path(req->url, path, sizeof path), jerr.text);
                 again = policy->idempotent;
             }
         }
@@ -291,6 +290,6 @@ int http_send_retry(const struct http_request *req, const struct http_retry *pol
                 return rc; /* the caller reports how long the provider asked us to wait */
             delay = (double)resp->retry_after;
         }
-        http_sleep(delay < cap ? delay : cap);
+        hc_sleep(delay < cap ? delay : cap);
     }
 }

@@ -1,10 +1,10 @@
 /*
- * http_client — the small libcurl helper the cloud backends (ionq, ibm) share: one HTTP exchange
+ * http_client — hc_*, the small libcurl helper the cloud backends (ionq, ibm) share: one HTTP exchange
  * with a per-request timeout and a size cap on the response, and a retry loop that backs off
  * exponentially on the status codes a provider calls transient, honouring Retry-After.
  *
  * Requests are plain values owned by the caller; a response's body is malloc'd and owned by the
- * caller until http_response_free. Error messages name the method, the URL's path and the
+ * caller until hc_response_free. Error messages name the method, the URL's path and the
  * status, never a header or a request body (those carry credentials).
  */
 #ifndef FW_HTTP_CLIENT_H
@@ -16,9 +16,9 @@
 #include "model/error.h"
 
 /* The largest response body accepted (an IBM result of 10^7 hex samples is ~70 MB). */
-#define HTTP_MAX_BODY ((size_t)256 * 1024 * 1024)
+#define HC_MAX_BODY ((size_t)256 * 1024 * 1024)
 
-struct http_request {
+struct hc_request {
     const char *method;         /* "GET", "POST", "PUT", "DELETE" */
     const char *url;            /* absolute */
     const char *const *headers; /* "Name: value" lines, n_headers of them */
@@ -28,9 +28,9 @@ struct http_request {
     long timeout_seconds; /* the whole exchange; <= 0: 30 */
 };
 
-struct http_response {
+struct hc_response {
     long status;        /* 0 when no HTTP answer came (transport error) */
-    char *body;         /* NUL-terminated; never NULL after a successful http_send */
+    char *body;         /* NUL-terminated; never NULL after a successful hc_send */
     size_t len;         /* body length without the NUL */
     long retry_after;   /* seconds from a Retry-After header, -1 when absent */
     int transport_code; /* the CURLcode of a failed exchange, 0 otherwise */
@@ -39,7 +39,7 @@ struct http_response {
 };
 
 /* Which failures a retry loop may repeat. */
-struct http_retry {
+struct hc_retry {
     int max_attempts;         /* including the first; <= 0: 5 */
     double base_seconds;      /* first back-off; < 0: 1 s. Doubles each attempt */
     double max_delay_seconds; /* cap of one back-off and of an honoured Retry-After; <= 0: 60 */
@@ -54,36 +54,36 @@ struct http_retry {
 };
 
 /* Calls curl_global_init once (thread-safe). */
-void http_global_init(void);
+void hc_global_init(void);
 
 /* One exchange. Returns 0 with *resp filled (any HTTP status) or FW_EIO (no answer: resp->status
  * is 0 and resp->transport_code says why; resp->body is then NULL) or FW_ETOOBIG/FW_ENOMEM. */
-int http_send(const struct http_request *req, struct http_response *resp, fw_error *err);
+int hc_send(const struct hc_request *req, struct hc_response *resp, fw_error *err);
 
-/* http_send repeated under policy. Returns 0 with the last response (which may still be a
+/* hc_send repeated under policy. Returns 0 with the last response (which may still be a
  * non-2xx status the policy does not retry, or a retried status after the last attempt), or the
  * last transport error (FW_EIO), or FW_EIO for a 2xx body that is not the JSON asked for. A
  * Retry-After longer than policy->max_delay_seconds is not waited for: the response is returned
  * as it is. */
-int http_send_retry(const struct http_request *req, const struct http_retry *policy,
-                    struct http_response *resp, fw_error *err);
+int hc_send_retry(const struct hc_request *req, const struct hc_retry *policy,
+                  struct hc_response *resp, fw_error *err);
 
-void http_response_free(struct http_response *resp);
+void hc_response_free(struct hc_response *resp);
 
 /* 1 for 200..299. */
-int http_ok(long status);
+int hc_ok(long status);
 
 /* Replaces every occurrence of secret in msg with "***" (in place). Used on provider error
  * messages before they reach an fw_error, in case a server echoes a key or token. */
-void http_scrub(char *msg, const char *secret);
+void hc_scrub(char *msg, const char *secret);
 
 /* Sleeps (nanosleep, resumed after signals). */
-void http_sleep(double seconds);
+void hc_sleep(double seconds);
 
 /* Monotonic seconds. */
-double http_now(void);
+double hc_now(void);
 
 /* The path part of url (for messages): what follows the host, without the query. */
-const char *http_url_path(const char *url, char *buf, size_t size);
+const char *hc_url_path(const char *url, char *buf, size_t size);
 
 #endif

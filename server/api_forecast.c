@@ -4,6 +4,7 @@
 #include "db/store.h"
 #include "server/api.h"
 #include "server/backtest.h"
+#include "server/forecast_json.h"
 #include "server/jobs.h"
 #include "server/model_json.h"
 #include "server/textbuf.h"
@@ -64,10 +65,31 @@ static int read_levels(const json_t *body, double *levels, size_t *n, const doub
 /* The backend a forecast runs its circuits on. */
 struct backend_choice {
     const char *name; /* exact | sampler | ionq | ibm */
-    long long shots, seed;
-    const char *noise;
+    long long shots, seed, qubit;
+    const char *noise, *device;
     int dry_run;
 };
+
+/* An optional string member of at most 64 characters [A-Za-z0-9._-]; -1 after filling resp. */
+static int read_name_member(const json_t *body, const char *key, const char **out,
+                            struct http_response *resp)
+{
+    const json_t *v = json_object_get(body, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    const char *s = json_string_value(v);
+    size_t n = s ? strlen(s) : 0;
+    if (!s || n == 0 || n > 64 ||
+        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789._-") != n) {
+        http_problem(resp, 422, "'%s' must be a name of 1 to 64 letters, digits, '.', '_' or '-'",
+                     key);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
 
 static int read_backend(const json_t *body, struct backend_choice *bc, struct http_response *resp)
 {
@@ -90,11 +112,14 @@ static int read_backend(const json_t *body, struct backend_choice *bc, struct ht
                      "\"backend\": \"sampler\"");
         return -1;
     }
-    if (noise && !json_is_null(noise) && !json_is_string(noise)) {
-        http_problem(resp, 422, "'noise' must be a noise preset's name");
+    if (read_name_member(body, "noise", &bc->noise, resp) ||
+        read_name_member(body, "device", &bc->device, resp))
+        return -1;
+    int remote = qbackend_is_remote(bc->name);
+    if (!remote && (json_object_get(body, "device") || json_object_get(body, "qubit"))) {
+        http_problem(resp, 422, "'device' and 'qubit' choose a cloud device: backend ionq or ibm");
         return -1;
     }
-    bc->noise = json_string_value(noise);
     const json_t *dry = json_object_get(body, "dry_run");
     if (dry && !json_is_boolean(dry)) {
         http_problem(resp, 422, "'dry_run' must be true or false");
@@ -103,15 +128,10 @@ static int read_backend(const json_t *body, struct backend_choice *bc, struct ht
     bc->dry_run = json_is_true(dry);
     return api_int_member(body, "shots", exact ? 0 : 1024, exact ? 0 : 1, QBACKEND_MAX_SHOTS,
                           &bc->shots, resp) ||
-                   api_int_member(body, "seed", 0, 0, 0x7fffffff, &bc->seed, resp)
+                   api_int_member(body, "seed", 0, 0, 0x7fffffff, &bc->seed, resp) ||
+                   api_int_member(body, "qubit", 0, 0, 999, &bc->qubit, resp)
                ? -1
                : 0;
-}
-
-static void level_keys(double level, char *lo, char *hi, size_t size)
-{
-    snprintf(lo, size, "lo-%g", level);
-    snprintf(hi, size, "hi-%g", level);
 }
 
 static json_t *level_array(const double *levels, size_t n)
@@ -166,20 +186,34 @@ static const char *noise_file(const struct http_request *req, char *buf, size_t 
     return buf;
 }
 
+static struct qbackend_request backend_request(const struct http_request *req,
+                                               const struct backend_choice *bc, char *path,
+                                               size_t size)
+{
+    int sampler = !strcmp(bc->name, "sampler");
+    return (struct qbackend_request){.name = bc->name,
+                                     .shots = (int)bc->shots,
+                                     .noise = bc->noise,
+                                     .noise_path = sampler ? noise_file(req, path, size) : NULL,
+                                     .seed = (uint64_t)bc->seed,
+                                     .device = bc->device,
+                                     .qubit = (int)bc->qubit,
+                                     .plan_only = bc->dry_run};
+}
+
 static int run_quantum(const struct http_request *req, struct forecaster *f,
                        const struct backend_choice *bc, const double *values, size_t n_history,
                        size_t h, const double *levels, size_t n_levels, double *point, double *lo,
                        double *hi, int *guaranteed, struct quantum_run *qr, fw_error *err)
 {
     char path[4096];
-    struct qbackend_request rq = {
-        bc->name,           (int)bc->shots, bc->noise, noise_file(req, path, sizeof path),
-        (uint64_t)bc->seed, NULL,           NULL,      NULL};
+    struct qbackend_request rq = backend_request(req, bc, path, sizeof path);
     struct qbackend *b = NULL;
     int rc = qbackend_open(&rq, &b, err);
     if (rc)
         return rc;
-    struct backend_evaluator be = {b, (int)bc->shots, 1.0, 60, NULL, 0, 0, 0};
+    struct backend_evaluator be = {
+        .backend = b, .shots = (int)bc->shots, .poll_seconds = 1.0, .timeout_seconds = 60};
     struct daruan_evaluator ev = backend_evaluator(&be);
     rc = forecaster_predict_quantum(f, values, n_history, h, levels, n_levels, &ev, &qr->readout,
                                     point, lo, hi, guaranteed, err);
@@ -189,32 +223,99 @@ static int run_quantum(const struct http_request *req, struct forecaster *f,
     return rc;
 }
 
-/* What a run on a cloud would use, before anything is submitted (and `dry_run`). */
-static void describe_remote(const struct http_request *req, struct forecaster *f,
-                            const struct backend_choice *bc, struct http_response *resp)
+/* The circuits of one forecast: the fast QKAN's edges (0 for a model without DARUAN circuits). */
+static size_t forecast_circuits(const struct forecaster *f)
 {
-    (void)req;
-    size_t circuits = 0;
     const struct tensor_info *t = model_tensor(f->model, "fwp_cell.qkan_layer.layers.0.theta");
-    if (t)
-        circuits = (size_t)t->shape[0] * (size_t)t->shape[1];
-    if (!f->model->ops->forward_quantum || !circuits) {
+    return f->model->ops->forward_quantum && t ? (size_t)t->shape[0] * (size_t)t->shape[1] : 0;
+}
+
+/* The history a quantum job forecasts from, with what it asked, as the job's request. */
+static json_t *quantum_job_request(const json_t *body, int64_t model, const struct api_series *s,
+                                   size_t n_history, size_t h, const double *levels,
+                                   size_t n_levels, const struct backend_choice *bc,
+                                   const struct qplan *plan)
+{
+    char first[PERIOD_TEXT_MAX];
+    period_format(s->first_month, first);
+    json_t *values = json_array();
+    for (size_t i = 0; i < n_history; i++)
+        json_array_append_new(values, isnan(s->values[i]) ? json_null() : json_real(s->values[i]));
+    json_t *o =
+        json_pack("{s:I, s:s, s:o, s:I, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "model",
+                  (json_int_t)model, "first_month", first, "values", values, "h", (json_int_t)h,
+                  "level", level_array(levels, n_levels), "backend", bc->name, "shots",
+                  (json_int_t)bc->shots, "seed", (json_int_t)bc->seed, "qubit",
+                  (json_int_t)bc->qubit, "circuits", (json_int_t)plan->circuits, "shots_total",
+                  (json_int_t)plan->shots_total, "jobs", (json_int_t)plan->jobs);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "dataset", s->dataset_id ? json_integer(s->dataset_id) : json_null());
+    json_object_set_new(o, "noise", bc->noise ? json_string(bc->noise) : json_null());
+    json_object_set_new(o, "device", bc->device ? json_string(bc->device) : json_null());
+    (void)body;
+    return o;
+}
+
+/* A cloud backend, or any `dry_run`: what the run uses (circuits, shots, provider jobs) before
+ * anything is submitted; for a cloud without `dry_run`, a job that runs it (202). */
+static void plan_or_queue(const struct http_request *req, const json_t *body, struct forecaster *f,
+                          int64_t model, const struct backend_choice *bc,
+                          const struct api_series *s, size_t n_history, size_t h,
+                          const double *levels, size_t n_levels, struct http_response *resp)
+{
+    size_t circuits = forecast_circuits(f);
+    if (!circuits) {
         http_problem(resp, 422, "%s has no circuits to run on a quantum backend",
                      f->model->ops->name);
         return;
     }
-    if (!bc->dry_run) {
-        http_problem(resp, 422,
-                     "the %s backend is not available on this server yet (\"dry_run\": true "
-                     "shows what a run would use)",
-                     bc->name);
+    char path[4096];
+    struct qbackend_request rq = backend_request(req, bc, path, sizeof path);
+    struct qbackend *b = NULL;
+    struct qplan plan;
+    fw_error err = {0};
+    int rc = qbackend_open(&rq, &b, &err);
+    if (rc) {
+        api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
         return;
     }
-    api_json(resp, 200,
-             json_pack("{s:s, s:b, s:I, s:I, s:I, s:I}", "backend", bc->name, "dry_run", 1,
-                       "circuits", (json_int_t)circuits, "shots", (json_int_t)bc->shots,
-                       "shots_total", (json_int_t)(circuits * (size_t)bc->shots), "jobs",
-                       (json_int_t)1));
+    qbackend_plan(b, circuits, (int)bc->shots, &plan);
+    qbackend_destroy(b);
+    json_t *summary = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "backend", bc->name, "device",
+                                qbackend_device(&rq), "circuits", (json_int_t)plan.circuits,
+                                "shots", (json_int_t)bc->shots, "shots_total",
+                                (json_int_t)plan.shots_total, "jobs", (json_int_t)plan.jobs);
+    if (bc->dry_run) {
+        json_object_set_new(summary, "dry_run", json_true());
+        api_json(resp, 200, summary);
+        return;
+    }
+    sqlite3 *db = api_db(req, resp);
+    if (!db || api_job_capacity(req, db, resp)) {
+        json_decref(summary);
+        return;
+    }
+    json_t *request =
+        quantum_job_request(body, model, s, n_history, h, levels, n_levels, bc, &plan);
+    char *text = request ? json_dumps(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(request);
+    int64_t job_id = 0;
+    rc = text ? store_job_create(db, STORE_JOB_QUANTUM, text, 0, &job_id, &err) : FW_ENOMEM;
+    free(text);
+    if (rc) {
+        json_decref(summary);
+        api_fail(resp, rc, &err);
+        return;
+    }
+    jobs_wake(app_jobs(req->app));
+    char location[64];
+    snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
+    json_object_set_new(summary, "job", json_integer(job_id));
+    json_object_set_new(summary, "state", json_string("queued"));
+    json_object_set_new(summary, "location", json_string(location));
+    api_json(resp, 202, summary);
+    http_add_header(resp, "Location", location);
 }
 
 void api_forecast(const struct http_request *req, struct http_response *resp)
@@ -231,8 +332,9 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
     struct api_series series = {0};
     struct forecaster *f = NULL;
     fw_error err = {0};
-    static const char *const known[] = {"model",   "dataset", "series", "h",    "level",   "cutoff",
-                                        "backend", "shots",   "noise",  "seed", "dry_run", NULL};
+    static const char *const known[] = {"model",  "dataset", "series",  "h",     "level",
+                                        "cutoff", "backend", "shots",   "noise", "seed",
+                                        "device", "qubit",   "dry_run", NULL};
     struct backend_choice bc;
     struct quantum_run qr = {0};
     if (api_known_members(body, known, resp) || read_model_ref(body, &model_id, resp) ||
@@ -250,6 +352,11 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
         api_read_series(req, body, &series, resp) ||
         history_end(body, &series, &n_history, &last_month, resp))
         goto done;
+    if (qbackend_is_remote(bc.name) || bc.dry_run) {
+        plan_or_queue(req, body, f, resolved, &bc, &series, n_history, (size_t)h, levels, n_levels,
+                      resp);
+        goto done;
+    }
     point = malloc((size_t)h * sizeof *point);
     lo = malloc((n_levels + 1) * (size_t)h * sizeof *lo);
     hi = malloc((n_levels + 1) * (size_t)h * sizeof *hi);
@@ -258,70 +365,39 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
         goto done;
     }
     int guaranteed = 1;
-    if (strcmp(bc.name, "exact")) {
-        /* the model's circuits through shots: a local sampler answers here; the clouds would
-         * answer later */
-        if (qbackend_is_remote(bc.name) || bc.dry_run) {
-            describe_remote(req, f, &bc, resp);
-            goto done;
-        }
-        rc = run_quantum(req, f, &bc, series.values, n_history, (size_t)h, levels, n_levels, point,
-                         lo, hi, &guaranteed, &qr, &err);
-    } else {
+    if (strcmp(bc.name, "exact")) /* the model's circuits through a local sampler's shots */
+        rc = forecast_circuits(f)
+                 ? run_quantum(req, f, &bc, series.values, n_history, (size_t)h, levels, n_levels,
+                               point, lo, hi, &guaranteed, &qr, &err)
+                 : fw_error_set(&err, FW_EINVAL, "%s has no circuits to run on a quantum backend",
+                                f->model->ops->name);
+    else
         rc = forecaster_predict(f, series.values, n_history, (size_t)h, levels, n_levels, NULL,
                                 point, lo, hi, &guaranteed, &err);
-    }
     if (rc) {
         api_fail(resp, rc, &err);
         goto done;
     }
-    /* written by hand: formatting the numbers through jansson and printf was most of a
-     * request's cost */
-    char last[PERIOD_TEXT_MAX], keys[MAX_LEVELS][2][32];
-    period_format(last_month, last);
-    for (size_t i = 0; i < n_levels; i++)
-        level_keys(levels[i], keys[i][0], keys[i][1], sizeof keys[i][0]);
-    struct textbuf out = {0};
-    textbuf_printf(&out,
-                   "{\"model\":%lld,\"architecture\":\"%s\",\"h\":%lld,\"backend\":\"%s\","
-                   "\"last_observed\":\"%s\",",
-                   (long long)resolved, f->model->ops->name, h, bc.name, last);
-    if (strcmp(bc.name, "exact")) {
-        textbuf_printf(&out,
-                       "\"shots\":%lld,\"seed\":%lld,\"noise\":%s%s%s,\"readout\":\"%s\","
-                       "\"circuits\":%llu,\"shots_total\":%llu,",
-                       bc.shots, bc.seed, bc.noise ? "\"" : "", bc.noise ? bc.noise : "null",
-                       bc.noise ? "\"" : "", qr.readout == DARUAN_BORN ? "born" : "amplitude",
-                       (unsigned long long)qr.circuits, (unsigned long long)qr.shots_total);
-    }
-    textbuf_puts(&out, "\"level\":[");
-    for (size_t i = 0; i < n_levels; i++) {
-        textbuf_puts(&out, i ? "," : "");
-        textbuf_number(&out, levels[i]);
-    }
-    textbuf_printf(&out,
-                   "],\"intervals_guaranteed\":%s,\"dataset\":", guaranteed ? "true" : "false");
-    if (series.dataset_id)
-        textbuf_printf(&out, "%lld", (long long)series.dataset_id);
-    else
-        textbuf_puts(&out, "null");
-    textbuf_puts(&out, ",\"forecast\":[");
-    for (long long j = 0; j < h; j++) {
-        char period[PERIOD_TEXT_MAX];
-        period_format(last_month + 1 + (int)j, period);
-        textbuf_printf(&out, "%s{\"period\":\"%s\",\"value\":", j ? "," : "", period);
-        textbuf_number(&out, point[j]);
-        for (size_t i = 0; i < n_levels; i++) {
-            textbuf_printf(&out, ",\"%s\":", keys[i][0]);
-            textbuf_number(&out, lo[i * (size_t)h + (size_t)j]);
-            textbuf_printf(&out, ",\"%s\":", keys[i][1]);
-            textbuf_number(&out, hi[i * (size_t)h + (size_t)j]);
-        }
-        textbuf_puts(&out, "}");
-    }
-    textbuf_puts(&out, "]}");
+    struct forecast_doc doc = {.model = resolved,
+                               .architecture = f->model->ops->name,
+                               .h = (size_t)h,
+                               .backend = bc.name,
+                               .last_month = last_month,
+                               .levels = levels,
+                               .n_levels = n_levels,
+                               .guaranteed = guaranteed,
+                               .dataset = series.dataset_id,
+                               .point = point,
+                               .lo = lo,
+                               .hi = hi,
+                               .shots = bc.shots,
+                               .seed = bc.seed,
+                               .noise = bc.noise,
+                               .readout = qr.readout,
+                               .circuits = qr.circuits,
+                               .shots_total = qr.shots_total};
     size_t len = 0;
-    char *text = textbuf_take(&out, &len);
+    char *text = forecast_json(&doc, &len);
     if (!text) {
         http_problem(resp, 500, "out of memory");
         goto done;

@@ -5,8 +5,11 @@
 #include "model/period.h"
 #include "server/app.h"
 #include "server/backtest.h"
+#include "server/forecast_json.h"
 #include "server/model_json.h"
 #include "server/model_record.h"
+#include "quantum/evaluator.h"
+#include "quantum/factory.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -250,6 +253,167 @@ static int run_refit_backtest(struct jobs *jobs, struct slot *slot, sqlite3 *db,
     return rc;
 }
 
+/* --- quantum forecasts on a cloud ----------------------------------------------------------- */
+
+/* What GET /jobs/{id} shows while the circuits run: the provider's job ids, their state, and
+ * the run's size (circuits, shots, provider jobs). */
+struct quantum_watch {
+    struct slot *slot;
+    sqlite3 *db;
+    int64_t id;
+    json_t *quantum; /* {"backend", "device", "provider_jobs", "provider_state", ...} */
+};
+
+static void on_quantum_update(void *ctx, const char *job_ids, enum qjob_state state)
+{
+    struct quantum_watch *w = ctx;
+    json_object_set_new(w->quantum, "provider_jobs", json_string(job_ids));
+    json_object_set_new(w->quantum, "provider_state", json_string(qjob_state_name(state)));
+    json_t *doc = json_pack("{s:O}", "quantum", w->quantum);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    fw_error err = {0};
+    if (text)
+        store_job_set_result(w->db, w->id, text, &err);
+    free(text);
+    static const double progress[] = {0.1, 0.5, 1.0, 1.0, 1.0};
+    struct store_job_progress p = {progress[state <= QJOB_CANCELLED ? state : 0], 0, NAN, NULL};
+    if (store_job_update_progress(w->db, w->id, &p, &err) == FW_ECANCELLED)
+        atomic_store(&w->slot->cancel, 1); /* cancelled meanwhile: the run cancels its jobs */
+}
+
+/* The job's request (written by POST /forecast, quantum_job_request). */
+struct quantum_request {
+    int64_t model, dataset;
+    int first_month;
+    double *values;
+    size_t n, h, n_levels;
+    double levels[BACKTEST_MAX_LEVELS];
+    struct qbackend_request backend;
+};
+
+static int parse_quantum_request(json_t *o, struct quantum_request *q, fw_error *err)
+{
+    memset(q, 0, sizeof *q);
+    const json_t *values = json_object_get(o, "values"), *levels = json_object_get(o, "level");
+    const char *first = json_string_value(json_object_get(o, "first_month"));
+    q->n = json_array_size(values);
+    q->values = malloc((q->n ? q->n : 1) * sizeof *q->values);
+    if (!q->values)
+        return FW_ENOMEM;
+    if (!first || period_parse(first, &q->first_month) || q->n == 0 || !json_is_array(levels))
+        return fw_error_set(err, FW_ECORRUPT, "the job's request is not a quantum forecast");
+    for (size_t i = 0; i < q->n; i++) {
+        const json_t *v = json_array_get(values, i);
+        q->values[i] = json_is_number(v) ? json_number_value(v) : NAN;
+    }
+    for (size_t i = 0; i < json_array_size(levels) && i < BACKTEST_MAX_LEVELS; i++)
+        q->levels[q->n_levels++] = json_number_value(json_array_get(levels, i));
+    q->model = json_integer_value(json_object_get(o, "model"));
+    q->dataset = json_integer_value(json_object_get(o, "dataset"));
+    q->h = (size_t)json_integer_value(json_object_get(o, "h"));
+    q->backend =
+        (struct qbackend_request){.name = json_string_value(json_object_get(o, "backend")),
+                                  .shots = (int)json_integer_value(json_object_get(o, "shots")),
+                                  .noise = json_string_value(json_object_get(o, "noise")),
+                                  .seed = (uint64_t)json_integer_value(json_object_get(o, "seed")),
+                                  .device = json_string_value(json_object_get(o, "device")),
+                                  .qubit = (int)json_integer_value(json_object_get(o, "qubit"))};
+    return q->h > 0 && q->backend.name ? FW_OK
+                                       : fw_error_set(err, FW_ECORRUPT,
+                                                      "the job's request is "
+                                                      "not a quantum forecast");
+}
+
+/* Runs the forecast's circuits on the cloud and stores the forecast (with the run's provider
+ * jobs and cost) as the job's result. */
+static int run_quantum_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, int64_t id,
+                           const struct store_job *job, fw_error *err)
+{
+    json_t *o = json_loads(job->request_json, 0, NULL);
+    struct quantum_request q;
+    struct forecaster *f = NULL;
+    struct qbackend *b = NULL;
+    int64_t resolved = 0;
+    double *point = NULL, *lo = NULL, *hi = NULL;
+    int rc = o ? parse_quantum_request(o, &q, err) : FW_ECORRUPT;
+    if (!rc)
+        rc = app_model_acquire(jobs->app, q.model, &resolved, &f, err);
+    if (!rc)
+        rc = qbackend_open(&q.backend, &b, err);
+    if (!rc && q.h > (size_t)f->model->horizon)
+        rc = fw_error_set(err, FW_EINVAL, "h is longer than the model's horizon");
+    if (!rc) {
+        point = malloc(q.h * sizeof *point);
+        lo = malloc((q.n_levels + 1) * q.h * sizeof *lo);
+        hi = malloc((q.n_levels + 1) * q.h * sizeof *hi);
+        rc = point && lo && hi ? FW_OK : FW_ENOMEM;
+    }
+    struct quantum_watch watch = {slot, db, id, NULL};
+    int readout = 0, guaranteed = 1;
+    /* the first polling interval (doubling to 30 s): $FWPCAST_QUANTUM_POLL seconds, else 1 */
+    const char *poll_env = getenv("FWPCAST_QUANTUM_POLL");
+    double poll = poll_env ? atof(poll_env) : 1.0;
+    struct backend_evaluator be = {.backend = b,
+                                   .shots = q.backend.shots,
+                                   .poll_seconds = poll >= 0.01 && poll <= 60 ? poll : 1.0,
+                                   .timeout_seconds = 24 * 3600.0,
+                                   .cancel = &slot->cancel};
+    if (!rc) {
+        watch.quantum = json_pack(
+            "{s:s, s:s, s:I, s:I, s:I}", "backend", q.backend.name, "device",
+            qbackend_device(&q.backend), "circuits",
+            json_object_get(o, "circuits") ? json_integer_value(json_object_get(o, "circuits")) : 0,
+            "shots_total", json_integer_value(json_object_get(o, "shots_total")), "jobs",
+            json_integer_value(json_object_get(o, "jobs")));
+        struct qrun_observer observer = {on_quantum_update, &watch};
+        be.observer = &observer;
+        struct daruan_evaluator ev = backend_evaluator(&be);
+        rc = forecaster_predict_quantum(f, q.values, q.n, q.h, q.levels, q.n_levels, &ev, &readout,
+                                        point, lo, hi, &guaranteed, err);
+    }
+    if (!rc) {
+        struct forecast_doc doc = {.model = resolved,
+                                   .architecture = f->model->ops->name,
+                                   .h = q.h,
+                                   .backend = q.backend.name,
+                                   .last_month = q.first_month + (int)q.n - 1,
+                                   .levels = q.levels,
+                                   .n_levels = q.n_levels,
+                                   .guaranteed = guaranteed,
+                                   .dataset = q.dataset,
+                                   .point = point,
+                                   .lo = lo,
+                                   .hi = hi,
+                                   .shots = q.backend.shots,
+                                   .seed = (long long)q.backend.seed,
+                                   .noise = q.backend.noise,
+                                   .device = qbackend_device(&q.backend),
+                                   .readout = readout,
+                                   .circuits = be.circuits,
+                                   .shots_total = be.shots_total};
+        size_t len = 0;
+        char *text = forecast_json(&doc, &len);
+        json_t *result = text ? json_loads(text, 0, NULL) : NULL;
+        free(text);
+        if (result && watch.quantum)
+            json_object_set(result, "quantum", watch.quantum);
+        text = result ? json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+        rc = text ? store_job_set_result(db, id, text, err) : FW_ENOMEM;
+        free(text);
+        json_decref(result);
+    }
+    json_decref(watch.quantum);
+    qbackend_destroy(b);
+    if (f)
+        app_model_release(jobs->app, resolved, f);
+    free(point), free(lo), free(hi);
+    if (o)
+        free(q.values);
+    json_decref(o);
+    return rc;
+}
+
 static void run_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, int64_t id)
 {
     fw_error err = {0};
@@ -260,7 +424,13 @@ static void run_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, int64_t i
     struct forecaster *f = NULL;
     double *values = NULL;
     int first_month = 0, rc;
-    if ((rc = store_job_get(db, id, &job, &err)) || (rc = parse_job(job->request_json, &tj, &err)))
+    if ((rc = store_job_get(db, id, &job, &err)))
+        goto finish;
+    if (job->kind == STORE_JOB_QUANTUM) {
+        rc = run_quantum_job(jobs, slot, db, id, job, &err);
+        goto finish;
+    }
+    if ((rc = parse_job(job->request_json, &tj, &err)))
         goto finish;
     tj.rq.train.threads = jobs->train_threads;
     if ((rc = store_dataset_get(db, tj.dataset_id, NULL, NULL, &ds, &err)))

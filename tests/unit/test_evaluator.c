@@ -37,7 +37,7 @@ static void check_exact_equals_classical(const char *extra, int expect_readout)
         forecaster_predict(f, history, 40, 6, NULL, 0, NULL, classical, NULL, NULL, NULL, &err), 0);
     struct qbackend *b = NULL;
     assert_int_equal(exact_backend_create(&b), 0);
-    struct backend_evaluator be = {b, 0, 0.01, 10, NULL, 0, 0, 0};
+    struct backend_evaluator be = {.backend = b, .poll_seconds = 0.01, .timeout_seconds = 10};
     struct daruan_evaluator ev = backend_evaluator(&be);
     int readout = -1;
     assert_int_equal(forecaster_predict_quantum(f, history, 40, 6, NULL, 0, &ev, &readout, quantum,
@@ -65,7 +65,8 @@ static double sampler_error(struct forecaster *f, double *history, int shots, ui
     forecaster_predict(f, history, 40, 6, NULL, 0, NULL, classical, NULL, NULL, NULL, &err);
     struct qbackend *b = NULL;
     assert_int_equal(sampler_backend_create(NULL, seed, &b), 0);
-    struct backend_evaluator be = {b, shots, 0.01, 10, NULL, 0, 0, 0};
+    struct backend_evaluator be = {
+        .backend = b, .shots = shots, .poll_seconds = 0.01, .timeout_seconds = 10};
     struct daruan_evaluator ev = backend_evaluator(&be);
     int readout;
     assert_int_equal(forecaster_predict_quantum(f, history, 40, 6, NULL, 0, &ev, &readout, sampled,
