@@ -68,13 +68,13 @@ static void on_epoch(void *ctx, const struct train_progress *p, const struct tra
         t->seconds[t->n++] = p->seconds;
 }
 
-/* Median seconds per epoch for a config and thread count. */
-static double time_epochs(const struct split_plan *plan, const char *config, int threads,
-                          int epochs)
+/* Median seconds per epoch of an architecture for a config and thread count. */
+static double time_arch_epochs(const struct split_plan *plan, const char *arch, const char *config,
+                               int threads, int epochs, size_t *n_params)
 {
     struct model *m = NULL;
     fw_error err;
-    if (model_create("gated-qkan-fwp", config, 0, &m, &err)) {
+    if (model_create(arch, config, 0, &m, &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }
@@ -89,8 +89,45 @@ static double time_epochs(const struct split_plan *plan, const char *config, int
         exit(1);
     }
     train_state_free(&s);
+    if (n_params)
+        *n_params = m->n_params;
     model_destroy(m);
     return median(t.seconds, (size_t)t.n);
+}
+
+static double time_epochs(const struct split_plan *plan, const char *config, int threads,
+                          int epochs)
+{
+    return time_arch_epochs(plan, "gated-qkan-fwp", config, threads, epochs, NULL);
+}
+
+/* Every other registered model on the same protocol and threads (one epoch: a closed-form fit
+ * for models that have one). */
+static void per_model_table(const struct split_plan *plan, double gated_epoch, int epochs)
+{
+    printf("
+           | model(paper protocol, 2 threads) | parameters | s / epoch(median of % d) |
+           vs "
+              "gated-qkan-fwp |
+           | -- - | -- - | -- - | -- - |
+           ",
+           epochs);
+    for (size_t i = 0; i < model_registry_count(); i++) {
+        const struct model_ops *ops = model_registry_at(i);
+        size_t n_params = 0;
+        double sec = !strcmp(ops->name, "gated-qkan-fwp")
+                         ? gated_epoch
+                         : time_arch_epochs(plan, ops->name, "", 2, epochs, &n_params);
+        if (!strcmp(ops->name, "gated-qkan-fwp"))
+            n_params = 12474;
+        printf("| %s%s | %zu | %.3f s | %.2fx |
+               ", ops->name,
+                   ops->fit_closed_form
+                   ? " (closed-form fit)"
+                   : "",
+               n_params, sec, sec / gated_epoch);
+        fflush(stdout);
+    }
 }
 
 int main(int argc, char **argv)
@@ -166,6 +203,7 @@ int main(int argc, char **argv)
            "closed form %.3f s (%.2fx the scan), per-window sequential %.3f s (%.2fx)\n",
            epoch2, par2, par2 / epoch2, seq2, seq2 / epoch2);
     printf("thread scaling: %.2fx from 1 to 2 threads\n", epoch1 / epoch2);
+    per_model_table(&plan, epoch2, epochs > 2 ? 2 : epochs);
     forecaster_free(f);
     series_free(&plan);
     import_result_free(r);

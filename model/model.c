@@ -1,19 +1,29 @@
 /* model — the architecture registry and the shared parts of the model interface (model.h). */
 #include "model/model.h"
 #include "model/gqkan_fwp.h"
+#include "model/lstm.h"
+#include "model/rnn.h"
+#include "model/wavenet_lstm.h"
+#include "model/esn.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One line per architecture. */
+/* One line per architecture (kept so: clang-format would pack them). */
+/* clang-format off */
 static const struct model_ops *const registry[] = {
     &gqkan_fwp_ops,
     &gqkan_fwp_linear_ops,
     &gqkanfwp_ops,
     &gqkan_qfwp_ops,
     &qfwp_ops,
+    &lstm_ops,
+    &rnn_ops,
+    &wavenet_lstm_ops,
+    &esn_ops,
 };
+/* clang-format on */
 
 const struct model_ops *model_find(const char *name)
 {

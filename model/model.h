@@ -88,6 +88,13 @@ struct model_ops {
     int (*forward_quantum)(struct model *m, const struct model_batch *b,
                            const struct daruan_evaluator *ev, int *readout, double *out,
                            fw_error *err);
+    /* Optional (NULL for gradient-trained models): fits the trained parameters in closed form on
+     * the windows starts[0..n) of series, whose targets are series[starts[k]+window .. +horizon)
+     * (the ESN's ridge readout). The trainer then calls it once instead of running epochs
+     * (trainer.c). Work may be split over pool (may be NULL); the result must not depend on the
+     * number of threads. */
+    int (*fit_closed_form)(struct model *m, const double *series, const size_t *starts, size_t n,
+                           struct pool *pool, fw_error *err);
 };
 
 struct model {

@@ -243,6 +243,59 @@ static int run_epoch(struct model *m, const struct split_plan *plan, const struc
     return FW_OK;
 }
 
+/* A model fitted in closed form (model_ops.fit_closed_form) is fitted once on the training
+ * windows instead of running epochs; the state then records that fit as one epoch (its training
+ * loss is the fitted model's evaluation-mode loss on the training windows) and the callback runs
+ * once, reporting 1 of 1 epochs. A state that already holds the fit is not fitted again. On
+ * success the model holds the fitted weights. */
+static int train_closed_form(struct model *m, const struct split_plan *plan,
+                             const struct train_options *o, struct train_state *s,
+                             struct pool *pool, train_callback cb, void *cb_ctx,
+                             const atomic_int *cancel, fw_error *err)
+{
+    if (s->epochs_done == 0) {
+        if (cancel && atomic_load(cancel))
+            return FW_ECANCELLED;
+        double t0 = now_seconds(), train_loss, val_loss;
+        size_t n_train = plan->train.end - plan->train.begin;
+        size_t *starts = malloc(n_train * sizeof *starts);
+        if (!starts)
+            return FW_ENOMEM;
+        for (size_t k = 0; k < n_train; k++)
+            starts[k] = plan->train.begin + k;
+        int rc = m->ops->fit_closed_form(m, plan->scaled, starts, n_train, pool, err);
+        free(starts);
+        model_params_changed(m);
+        if (!rc)
+            rc = train_eval_loss(m, plan, plan->train, o->loss_alpha, pool, &train_loss);
+        if (!rc)
+            rc = train_eval_loss(m, plan, plan->val, o->loss_alpha, pool, &val_loss);
+        if (rc) {
+            memcpy(m->params, s->params, m->n_params * sizeof(double));
+            memcpy(m->buffers, s->buffers, m->n_buffers * sizeof(double));
+            model_params_changed(m);
+            return rc;
+        }
+        double seconds = now_seconds() - t0;
+        s->curve[0] = (struct train_epoch){train_loss, val_loss, seconds};
+        s->best_val = val_loss;
+        s->best_epoch = 1;
+        memcpy(s->params, m->params, m->n_params * sizeof(double));
+        memcpy(s->buffers, m->buffers, m->n_buffers * sizeof(double));
+        memcpy(s->best_params, m->params, m->n_params * sizeof(double));
+        memcpy(s->best_buffers, m->buffers, m->n_buffers * sizeof(double));
+        s->epochs_done = 1;
+        if (cb) {
+            struct train_progress p = {1, 1, train_loss, val_loss, seconds, 0.0, val_loss, 1};
+            cb(cb_ctx, &p, s);
+        }
+    }
+    memcpy(m->params, s->best_params, m->n_params * sizeof(double));
+    memcpy(m->buffers, s->best_buffers, m->n_buffers * sizeof(double));
+    model_params_changed(m);
+    return FW_OK;
+}
+
 int train_run(struct model *m, const struct split_plan *plan, const struct train_options *o,
               struct train_state *s, train_callback cb, void *cb_ctx, const atomic_int *cancel,
               fw_error *err)
@@ -271,6 +324,17 @@ int train_run(struct model *m, const struct split_plan *plan, const struct train
                                malloc(cap * h * sizeof(double)), malloc(cap * h * sizeof(double))};
     if (!eb.order || !eb.pred || !eb.target || !eb.dout) {
         rc = FW_ENOMEM;
+        goto cleanup;
+    }
+    if (m->ops->fit_closed_form && plan->input) {
+        rc = fw_error_set(err, FW_EINVAL,
+                          "%s is fitted in closed form on one series; these data "
+                          "have separate inputs and targets",
+                          m->ops->name);
+        goto cleanup;
+    }
+    if (m->ops->fit_closed_form) {
+        rc = train_closed_form(m, plan, o, s, pool, cb, cb_ctx, cancel, err);
         goto cleanup;
     }
     for (int epoch = s->epochs_done; epoch < o->epochs; epoch++) {

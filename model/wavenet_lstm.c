@@ -1,0 +1,549 @@
+/* wavenet_lstm — the WaveNet + LSTM baseline (see wavenet_lstm.h). */
+#include "model/wavenet_lstm.h"
+#include "model/lstm.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BLOCKS 16
+
+/* Offsets of the tensors in params; the per-chunk partial gradients use the same layout for
+ * everything before the head (`body` values). */
+struct offsets {
+    size_t in_w, in_b;
+    size_t wd[MAX_BLOCKS], bd[MAX_BLOCKS], ws[MAX_BLOCKS], bs[MAX_BLOCKS];
+    size_t wr[MAX_BLOCKS], br[MAX_BLOCKS]; /* blocks 0..B-2 */
+    size_t lstm, body;
+};
+
+struct wn {
+    struct model base;
+    int L, H, C, S, B, K, hidden;
+    struct offsets off;
+    struct lstm_layer cell;
+    struct lstm_head head;
+    double *packed; /* B x K x 2C x C: each block's dilated weights tap by tap (GEMM layout) */
+    /* workspace, sized by the number of chunks (training arrays by the training batch's) */
+    size_t cap_chunks, cap_keep, cap_n;
+    double *x;        /* per chunk: LSTM_CHUNK_MAX windows x L inputs */
+    double *u;        /* per chunk: L x LSTM_CHUNK_MAX x S LSTM inputs, time-major */
+    double *scratch;  /* per chunk: chunk_scratch() */
+    double *part;     /* per chunk: partial gradients of the body (off.body) */
+    double *ppart;    /* per chunk: partial gradients of the packed dilated weights */
+    double *keep;     /* per chunk: every window's activations, then the LSTM's keep */
+    double *hl, *dhl; /* n x hidden */
+    size_t n;
+    int training, have_forward;
+};
+
+struct wn_task {
+    struct wn *m;
+    const struct model_batch *b;
+};
+
+/* One window's activations: each block's input r_i (B x L x C), each block's activated
+ * convolution [tanh f | sigmoid g] (B x L x 2C), and the skip sum before the ReLU (L x S). */
+struct window_acts {
+    double *r, *act, *s;
+};
+
+static size_t window_size(const struct wn *m)
+{
+    return (size_t)m->L * ((size_t)m->B * 3 * (size_t)m->C + (size_t)m->S);
+}
+
+static struct window_acts window_at(const struct wn *m, double *base)
+{
+    size_t T = (size_t)m->L, C = (size_t)m->C, B = (size_t)m->B;
+    struct window_acts w = {base, base + B * T * C, base + B * T * 3 * C};
+    return w;
+}
+
+/* Per-chunk scratch: z (L x C), the backward's ds (L x S), dz (L x C), da (L x 2C), dr (L x C),
+ * du (L x LSTM_CHUNK_MAX x S), the LSTM's scratch, and one window for evaluation. */
+struct chunk_scratch {
+    double *z, *ds, *dz, *da, *dr, *du, *lstm, *window;
+};
+
+static size_t lstm_scratch(const struct wn *m)
+{
+    size_t e = lstm_eval_scratch_size(m->hidden, LSTM_CHUNK_MAX);
+    size_t b = lstm_backward_scratch_size(m->hidden, LSTM_CHUNK_MAX);
+    return e > b ? e : b;
+}
+
+static size_t chunk_scratch_size(const struct wn *m)
+{
+    size_t T = (size_t)m->L, C = (size_t)m->C, S = (size_t)m->S;
+    return T * (5 * C + S) + T * LSTM_CHUNK_MAX * S + lstm_scratch(m) + window_size(m);
+}
+
+static struct chunk_scratch chunk_scratch_at(const struct wn *m, size_t c)
+{
+    size_t T = (size_t)m->L, C = (size_t)m->C, S = (size_t)m->S;
+    struct chunk_scratch s;
+    s.z = m->scratch + c * chunk_scratch_size(m);
+    s.ds = s.z + T * C;
+    s.dz = s.ds + T * S;
+    s.da = s.dz + T * C;
+    s.dr = s.da + T * 2 * C;
+    s.du = s.dr + T * C;
+    s.lstm = s.du + T * LSTM_CHUNK_MAX * S;
+    s.window = s.lstm + lstm_scratch(m);
+    return s;
+}
+
+static size_t chunk_keep(const struct wn *m)
+{
+    return LSTM_CHUNK_MAX * window_size(m) +
+           lstm_keep_size(m->hidden, LSTM_CHUNK_MAX, (size_t)m->L);
+}
+
+static const double *packed_tap(const struct wn *m, const double *packed, int block, int tap)
+{
+    size_t C = (size_t)m->C;
+    return packed + ((size_t)block * (size_t)m->K + (size_t)tap) * 2 * C * C;
+}
+
+static size_t packed_size(const struct wn *m)
+{
+    return (size_t)m->B * (size_t)m->K * 2 * (size_t)m->C * (size_t)m->C;
+}
+
+/* ---- forward ----------------------------------------------------------------------------- */
+
+/* The convolution stack over one window of x (L values): fills w; z is L x C scratch. */
+static void window_forward(const struct wn *m, const double *x, struct window_acts w, double *z)
+{
+    size_t T = (size_t)m->L, C = (size_t)m->C, S = (size_t)m->S, C2 = 2 * C;
+    const double *p = m->base.params;
+    const struct offsets *o = &m->off;
+    for (size_t t = 0; t < T; t++)
+        for (size_t c = 0; c < C; c++)
+            w.r[t * C + c] = p[o->in_w + c] * x[t] + p[o->in_b + c];
+    for (size_t k = 0; k < S; k++) {
+        double bias = 0.0;
+        for (int i = 0; i < m->B; i++)
+            bias += p[o->bs[i] + k];
+        for (size_t t = 0; t < T; t++)
+            w.s[t * S + k] = bias;
+    }
+    for (int i = 0; i < m->B; i++) {
+        size_t dilation = (size_t)1 << i;
+        const double *r = w.r + (size_t)i * T * C;
+        double *a = w.act + (size_t)i * T * C2;
+        for (size_t t = 0; t < T; t++)
+            memcpy(a + t * C2, p + o->bd[i], C2 * sizeof(double));
+        for (int j = 0; j < m->K; j++) {
+            size_t shift = (size_t)(m->K - 1 - j) * dilation;
+            if (shift >= T)
+                continue;
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(T - shift), (int)C2, (int)C,
+                        1.0, r, (int)C, packed_tap(m, m->packed, i, j), (int)C, 1.0, a + shift * C2,
+                        (int)C2);
+        }
+        for (size_t t = 0; t < T; t++) {
+            lstm_tanh(C, a + t * C2, a + t * C2);
+            lstm_sigmoid(C, a + t * C2 + C, a + t * C2 + C);
+            for (size_t c = 0; c < C; c++)
+                z[t * C + c] = a[t * C2 + c] * a[t * C2 + C + c];
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)S, (int)C, 1.0, z, (int)C,
+                    p + o->ws[i], (int)C, 1.0, w.s, (int)S);
+        if (i < m->B - 1) {
+            double *next = w.r + (size_t)(i + 1) * T * C;
+            for (size_t t = 0; t < T; t++)
+                for (size_t c = 0; c < C; c++)
+                    next[t * C + c] = r[t * C + c] + p[o->br[i] + c];
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)C, (int)C, 1.0, z,
+                        (int)C, p + o->wr[i], (int)C, 1.0, next, (int)C);
+        }
+    }
+}
+
+static void forward_task(void *arg, size_t c, int thread)
+{
+    (void)thread;
+    struct wn_task *task = arg;
+    struct wn *m = task->m;
+    size_t first, count, T = (size_t)m->L, S = (size_t)m->S;
+    lstm_chunk_range(task->b->n, c, &first, &count);
+    struct chunk_scratch sc = chunk_scratch_at(m, c);
+    double *x = m->x + c * LSTM_CHUNK_MAX * T, *u = m->u + c * LSTM_CHUNK_MAX * T * S;
+    double *keep = m->training ? m->keep + c * chunk_keep(m) : NULL;
+    for (size_t b = 0; b < count; b++) {
+        memcpy(x + b * T, task->b->input + task->b->starts[first + b], T * sizeof(double));
+        struct window_acts w = window_at(m, keep ? keep + b * window_size(m) : sc.window);
+        window_forward(m, x + b * T, w, sc.z);
+        for (size_t t = 0; t < T; t++)
+            for (size_t k = 0; k < S; k++)
+                u[(t * count + b) * S + k] = w.s[t * S + k] > 0.0 ? w.s[t * S + k] : 0.0;
+    }
+    lstm_layer_forward(&m->cell, count, T, u, keep ? keep + LSTM_CHUNK_MAX * window_size(m) : NULL,
+                       sc.lstm, m->hl + first * (size_t)m->hidden);
+}
+
+/* ---- backward ---------------------------------------------------------------------------- */
+
+static void add_column_sums(size_t rows, size_t cols, const double *a, double *sums)
+{
+    for (size_t t = 0; t < rows; t++)
+        for (size_t k = 0; k < cols; k++)
+            sums[k] += a[t * cols + k];
+}
+
+/* The convolution stack's backward for one window, from the gradient of its skip sum after
+ * the ReLU (sc.ds on entry: already masked). Adds into part and ppart. */
+static void window_backward(const struct wn *m, const double *x, struct window_acts w,
+                            struct chunk_scratch sc, double *part, double *ppart)
+{
+    size_t T = (size_t)m->L, C = (size_t)m->C, S = (size_t)m->S, C2 = 2 * C;
+    const double *p = m->base.params;
+    const struct offsets *o = &m->off;
+    double *ds = sc.ds, *dz = sc.dz, *da = sc.da, *dr = sc.dr, *z = sc.z;
+    for (int i = 0; i < m->B; i++)
+        add_column_sums(T, S, ds, part + o->bs[i]);
+    memset(dr, 0, T * C * sizeof(double));
+    for (int i = m->B - 1; i >= 0; i--) {
+        size_t dilation = (size_t)1 << i;
+        const double *r = w.r + (size_t)i * T * C, *a = w.act + (size_t)i * T * C2;
+        for (size_t t = 0; t < T; t++)
+            for (size_t c = 0; c < C; c++)
+                z[t * C + c] = a[t * C2 + c] * a[t * C2 + C + c];
+        /* skip conv */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)C, (int)S, 1.0, ds,
+                    (int)S, p + o->ws[i], (int)C, 0.0, dz, (int)C);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)S, (int)C, (int)T, 1.0, ds,
+                    (int)S, z, (int)C, 1.0, part + o->ws[i], (int)C);
+        /* residual conv: dr holds the gradient of r_{i+1} */
+        if (i < m->B - 1) {
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)C, (int)C, 1.0, dr,
+                        (int)C, p + o->wr[i], (int)C, 1.0, dz, (int)C);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C, (int)C, (int)T, 1.0, dr,
+                        (int)C, z, (int)C, 1.0, part + o->wr[i], (int)C);
+            add_column_sums(T, C, dr, part + o->br[i]);
+        }
+        /* gated activation */
+        for (size_t t = 0; t < T; t++)
+            for (size_t c = 0; c < C; c++) {
+                double th = a[t * C2 + c], sg = a[t * C2 + C + c], d = dz[t * C + c];
+                da[t * C2 + c] = d * sg * (1.0 - th * th);
+                da[t * C2 + C + c] = d * th * sg * (1.0 - sg);
+            }
+        add_column_sums(T, C2, da, part + o->bd[i]);
+        /* dilated conv: dr becomes the gradient of r_i (the residual path is the identity) */
+        for (int j = 0; j < m->K; j++) {
+            size_t shift = (size_t)(m->K - 1 - j) * dilation;
+            if (shift >= T)
+                continue;
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C2, (int)C, (int)(T - shift),
+                        1.0, da + shift * C2, (int)C2, r, (int)C, 1.0,
+                        (double *)packed_tap(m, ppart, i, j), (int)C);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T - shift), (int)C,
+                        (int)C2, 1.0, da + shift * C2, (int)C2, packed_tap(m, m->packed, i, j),
+                        (int)C, 1.0, dr, (int)C);
+        }
+    }
+    for (size_t c = 0; c < C; c++) {
+        double sw = 0.0, sb = 0.0;
+        for (size_t t = 0; t < T; t++) {
+            sw += dr[t * C + c] * x[t];
+            sb += dr[t * C + c];
+        }
+        part[o->in_w + c] += sw;
+        part[o->in_b + c] += sb;
+    }
+}
+
+static void backward_task(void *arg, size_t c, int thread)
+{
+    (void)thread;
+    struct wn_task *task = arg;
+    struct wn *m = task->m;
+    size_t first, count, T = (size_t)m->L, S = (size_t)m->S, C = (size_t)m->C;
+    lstm_chunk_range(m->n, c, &first, &count);
+    struct chunk_scratch sc = chunk_scratch_at(m, c);
+    double *x = m->x + c * LSTM_CHUNK_MAX * T, *u = m->u + c * LSTM_CHUNK_MAX * T * S;
+    double *keep = m->keep + c * chunk_keep(m);
+    double *part = m->part + c * m->off.body, *ppart = m->ppart + c * packed_size(m);
+    memset(part, 0, m->off.body * sizeof(double));
+    memset(ppart, 0, packed_size(m) * sizeof(double));
+    struct lstm_layer_grads g;
+    lstm_layer_grad_views(&g, m->S, m->hidden, part + m->off.lstm);
+    lstm_layer_backward(&m->cell, count, T, u, keep + LSTM_CHUNK_MAX * window_size(m),
+                        m->dhl + first * (size_t)m->hidden, &g, sc.du, sc.lstm);
+    for (size_t b = 0; b < count; b++) {
+        struct window_acts w = window_at(m, keep + b * window_size(m));
+        for (size_t t = 0; t < T; t++)
+            for (size_t k = 0; k < S; k++)
+                sc.ds[t * S + k] = w.s[t * S + k] > 0.0 ? sc.du[(t * count + b) * S + k] : 0.0;
+        window_backward(m, x + b * T, w, sc, part, ppart);
+    }
+    /* the packed dilated weights' gradients back into the (out, in, kernel) layout */
+    for (int i = 0; i < m->B; i++)
+        for (int j = 0; j < m->K; j++) {
+            const double *pp = packed_tap(m, ppart, i, j);
+            for (size_t oc = 0; oc < 2 * C * C; oc++)
+                part[m->off.wd[i] + oc * (size_t)m->K + (size_t)j] += pp[oc];
+        }
+}
+
+/* ---- the model --------------------------------------------------------------------------- */
+
+static void free_workspace(struct wn *m)
+{
+    free(m->x), free(m->u), free(m->scratch), free(m->part), free(m->ppart), free(m->keep);
+    free(m->hl), free(m->dhl);
+    m->x = m->u = m->scratch = m->part = m->ppart = m->keep = m->hl = m->dhl = NULL;
+    m->cap_chunks = m->cap_keep = m->cap_n = 0;
+}
+
+static int reserve(struct wn *m, size_t n, int training)
+{
+    size_t chunks = lstm_chunk_count(n), hd = (size_t)m->hidden, T = (size_t)m->L;
+    if (chunks > m->cap_chunks || n > m->cap_n) {
+        free(m->x), free(m->u), free(m->scratch), free(m->hl), free(m->dhl);
+        m->x = malloc(chunks * LSTM_CHUNK_MAX * T * sizeof(double));
+        m->u = malloc(chunks * LSTM_CHUNK_MAX * T * (size_t)m->S * sizeof(double));
+        m->scratch = malloc(chunks * chunk_scratch_size(m) * sizeof(double));
+        m->hl = malloc(n * hd * sizeof(double));
+        m->dhl = malloc(n * hd * sizeof(double));
+        m->cap_chunks = m->cap_n = 0;
+        if (!m->x || !m->u || !m->scratch || !m->hl || !m->dhl) {
+            free_workspace(m);
+            return FW_ENOMEM;
+        }
+        m->cap_chunks = chunks;
+        m->cap_n = n;
+    }
+    if (training && chunks > m->cap_keep) {
+        free(m->keep), free(m->part), free(m->ppart);
+        m->keep = malloc(chunks * chunk_keep(m) * sizeof(double));
+        m->part = malloc(chunks * m->off.body * sizeof(double));
+        m->ppart = malloc(chunks * packed_size(m) * sizeof(double));
+        m->cap_keep = 0;
+        if (!m->keep || !m->part || !m->ppart) {
+            free_workspace(m);
+            return FW_ENOMEM;
+        }
+        m->cap_keep = chunks;
+    }
+    return FW_OK;
+}
+
+static int wn_forward(struct model *base, const struct model_batch *b, int training,
+                      struct model_run *run, double *out)
+{
+    struct wn *m = (struct wn *)base;
+    m->have_forward = 0;
+    if (b->n == 0)
+        return FW_EINVAL;
+    for (size_t k = 0; k < b->n; k++)
+        for (size_t t = 0; t < (size_t)m->L; t++)
+            if (!isfinite(b->input[b->starts[k] + t]))
+                return FW_EINVAL;
+    int rc = reserve(m, b->n, training);
+    if (rc)
+        return rc;
+    m->n = b->n;
+    m->training = training;
+    struct wn_task task = {m, b};
+    pool_run(run ? run->pool : NULL, lstm_chunk_count(b->n), forward_task, &task);
+    rc = lstm_head_forward(&m->head, b->n, m->hl, training, run ? &run->dropout : NULL, out);
+    if (rc)
+        return rc;
+    m->have_forward = training;
+    return FW_OK;
+}
+
+static int wn_backward(struct model *base, struct model_run *run, const double *dout)
+{
+    struct wn *m = (struct wn *)base;
+    if (!m->have_forward)
+        return FW_EINVAL;
+    lstm_head_backward(&m->head, m->n, dout, m->dhl);
+    struct wn_task task = {m, NULL};
+    size_t chunks = lstm_chunk_count(m->n);
+    pool_run(run ? run->pool : NULL, chunks, backward_task, &task);
+    for (size_t c = 0; c < chunks; c++) {
+        const double *part = m->part + c * m->off.body;
+        for (size_t k = 0; k < m->off.body; k++)
+            m->base.grads[k] += part[k];
+    }
+    m->have_forward = 0;
+    return FW_OK;
+}
+
+/* Repacks the dilated weights (out, in, kernel) tap by tap for the GEMMs. */
+static void wn_params_changed(struct model *base)
+{
+    struct wn *m = (struct wn *)base;
+    size_t C = (size_t)m->C, K = (size_t)m->K;
+    for (int i = 0; i < m->B; i++)
+        for (size_t j = 0; j < K; j++) {
+            double *pp = (double *)packed_tap(m, m->packed, i, (int)j);
+            for (size_t oc = 0; oc < 2 * C * C; oc++)
+                pp[oc] = base->params[m->off.wd[i] + oc * K + j];
+        }
+    lstm_layer_transpose(&m->cell);
+    m->have_forward = 0;
+}
+
+static void wn_destroy(struct model *base)
+{
+    struct wn *m = (struct wn *)base;
+    if (!m)
+        return;
+    free_workspace(m);
+    lstm_head_free(&m->head);
+    lstm_layer_free(&m->cell);
+    free(m->packed);
+    free(base->params), free(base->grads), free(base->buffers), free(base->tensors);
+    free(m);
+}
+
+static struct tensor_info trained(const char *block, const char *name, int ndim, int d0, int d1,
+                                  int d2)
+{
+    struct tensor_info t = {.ndim = ndim, .kind = TENSOR_TRAINED, .block = block};
+    snprintf(t.name, sizeof t.name, "%s", name);
+    t.shape[0] = d0, t.shape[1] = d1, t.shape[2] = d2;
+    return t;
+}
+
+static int build_tensors(struct wn *m)
+{
+    int C = m->C, S = m->S, K = m->K, h = m->hidden;
+    struct tensor_info t[2 + 6 * MAX_BLOCKS + 4 + 7];
+    size_t k = 0;
+    char name[TENSOR_NAME_MAX];
+    t[k++] = trained("WaveNet input conv", "wavenet.input_conv.weight", 3, C, 1, 1);
+    t[k++] = trained("WaveNet input conv", "wavenet.input_conv.bias", 1, C, 0, 0);
+    for (int i = 0; i < m->B; i++) {
+        snprintf(name, sizeof name, "wavenet.blocks.%d.dilated_conv.weight", i);
+        t[k++] = trained("WaveNet dilated convs", name, 3, 2 * C, C, K);
+        snprintf(name, sizeof name, "wavenet.blocks.%d.dilated_conv.bias", i);
+        t[k++] = trained("WaveNet dilated convs", name, 1, 2 * C, 0, 0);
+        snprintf(name, sizeof name, "wavenet.blocks.%d.skip_conv.weight", i);
+        t[k++] = trained("WaveNet skip convs", name, 3, S, C, 1);
+        snprintf(name, sizeof name, "wavenet.blocks.%d.skip_conv.bias", i);
+        t[k++] = trained("WaveNet skip convs", name, 1, S, 0, 0);
+        if (i < m->B - 1) {
+            snprintf(name, sizeof name, "wavenet.blocks.%d.residual_conv.weight", i);
+            t[k++] = trained("WaveNet residual convs", name, 3, C, C, 1);
+            snprintf(name, sizeof name, "wavenet.blocks.%d.residual_conv.bias", i);
+            t[k++] = trained("WaveNet residual convs", name, 1, C, 0, 0);
+        }
+    }
+    t[k++] = trained("LSTM", "lstm.weight_ih_l0", 2, 4 * h, S, 0);
+    t[k++] = trained("LSTM", "lstm.weight_hh_l0", 2, 4 * h, h, 0);
+    t[k++] = trained("LSTM", "lstm.bias_ih_l0", 1, 4 * h, 0, 0);
+    t[k++] = trained("LSTM", "lstm.bias_hh_l0", 1, 4 * h, 0, 0);
+    k += lstm_head_tensors(t + k, h, m->H, m->head.use_bn);
+    int rc = model_alloc_tensors(&m->base, t, k);
+    if (rc)
+        return rc;
+    /* offsets, in the order above */
+    struct offsets *o = &m->off;
+    size_t at = 0;
+#define TAKE(field, count) ((field) = at, at += (size_t)(count))
+    TAKE(o->in_w, C);
+    TAKE(o->in_b, C);
+    for (int i = 0; i < m->B; i++) {
+        TAKE(o->wd[i], 2 * C * C * K);
+        TAKE(o->bd[i], 2 * C);
+        TAKE(o->ws[i], S * C);
+        TAKE(o->bs[i], S);
+        if (i < m->B - 1) {
+            TAKE(o->wr[i], C * C);
+            TAKE(o->br[i], C);
+        }
+    }
+    TAKE(o->lstm, lstm_layer_param_count(S, h));
+#undef TAKE
+    o->body = at;
+    return FW_OK;
+}
+
+static void init_params(struct wn *m, uint64_t seed)
+{
+    rng r;
+    rng_seed_stream(&r, seed, 1);
+    double *p = m->base.params;
+    const struct offsets *o = &m->off;
+    /* PyTorch Conv1d default: weight and bias ~ U(-1/sqrt(in * kernel), ...) */
+    model_init_linear(&r, p + o->in_w, p + o->in_b, 1, m->C);
+    for (int i = 0; i < m->B; i++) {
+        model_init_linear(&r, p + o->wd[i], p + o->bd[i], m->C * m->K, 2 * m->C);
+        model_init_linear(&r, p + o->ws[i], p + o->bs[i], m->C, m->S);
+        if (i < m->B - 1)
+            model_init_linear(&r, p + o->wr[i], p + o->br[i], m->C, m->C);
+    }
+    lstm_layer_init(&r, m->S, m->hidden, p + o->lstm);
+    lstm_head_init(&m->head, &r);
+}
+
+static int wn_create(struct model_config *cfg, uint64_t seed, struct model **out, fw_error *err)
+{
+    struct wn *m = calloc(1, sizeof *m);
+    if (!m)
+        return FW_ENOMEM;
+    m->base.ops = &wavenet_lstm_ops;
+    long v[8];
+    double dropout;
+    int rc;
+    if ((rc = config_int(cfg, "window", 528, 1, 100000, &v[0], err)) ||
+        (rc = config_int(cfg, "horizon", 132, 1, 10000, &v[1], err)) ||
+        (rc = config_int(cfg, "channels", 32, 1, 1024, &v[2], err)) ||
+        (rc = config_int(cfg, "skip_channels", 32, 1, 1024, &v[3], err)) ||
+        (rc = config_int(cfg, "blocks", 6, 1, MAX_BLOCKS, &v[4], err)) ||
+        (rc = config_int(cfg, "kernel", 2, 1, 16, &v[5], err)) ||
+        (rc = config_int(cfg, "hidden", 150, 1, 4096, &v[6], err)) ||
+        (rc = config_int(cfg, "batchnorm", 1, 0, 1, &v[7], err)) ||
+        (rc = config_real(cfg, "dropout", 0.3, 0.0, 0.95, &dropout, err))) {
+        free(m);
+        return rc;
+    }
+    m->L = (int)v[0], m->H = (int)v[1], m->C = (int)v[2], m->S = (int)v[3];
+    m->B = (int)v[4], m->K = (int)v[5], m->hidden = (int)v[6];
+    m->head = (struct lstm_head){
+        .features = m->hidden, .horizon = m->H, .use_bn = (int)v[7], .dropout = dropout};
+    rc = build_tensors(m);
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    m->base.window = m->L;
+    m->base.horizon = m->H;
+    m->packed = malloc(packed_size(m) * sizeof(double));
+    if (!m->packed) {
+        wn_destroy(&m->base);
+        return FW_ENOMEM;
+    }
+    lstm_layer_views(&m->cell, m->S, m->hidden, m->base.params + m->off.lstm);
+    lstm_head_bind(&m->head, &m->base);
+    init_params(m, seed);
+    rc = lstm_layer_alloc_transposed(&m->cell);
+    if (rc) {
+        wn_destroy(&m->base);
+        return rc;
+    }
+    wn_params_changed(&m->base);
+    *out = &m->base;
+    return FW_OK;
+}
+
+const struct model_ops wavenet_lstm_ops = {
+    .name = "wavenet-lstm",
+    .description = "WaveNet-LSTM baseline: dilated causal gated convolutions with residual and "
+                   "skip connections, an LSTM over their skip outputs, BatchNorm1d, dropout, "
+                   "Linear; 167,272 parameters at the defaults",
+    .create = wn_create,
+    .destroy = wn_destroy,
+    .forward = wn_forward,
+    .backward = wn_backward,
+    .params_changed = wn_params_changed,
+};
