@@ -71,8 +71,8 @@ typedef void (*train_callback)(void *ctx, const struct train_progress *p,
                                const struct train_state *s);
 
 /* Trains from s (fresh or loaded) to o->epochs. On success the model holds the best-validation
- * weights (the last epoch's with keep_last). Returns FW_ECANCELLED when *cancel became non-zero (the state is at the last epoch
- * boundary, ready to resume). */
+ * weights (the last epoch's with keep_last). Returns FW_ECANCELLED when *cancel became non-zero
+ * (the state is at the last epoch boundary, ready to resume). */
 int train_run(struct model *m, const struct split_plan *plan, const struct train_options *o,
               struct train_state *s, train_callback cb, void *cb_ctx, const atomic_int *cancel,
               fw_error *err);

@@ -86,8 +86,7 @@ static void expectations(const struct vqc *c, const double *s, double *out)
     }
 }
 
-void vqc_forward(const struct vqc *c, double x, const double *angles, double *out,
-                 double *scratch)
+void vqc_forward(const struct vqc *c, double x, const double *angles, double *out, double *scratch)
 {
     prepare(c, x, scratch);
     layers(c, angles, scratch);

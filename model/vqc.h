@@ -21,8 +21,7 @@ struct vqc {
 size_t vqc_scratch_size(const struct vqc *c);
 
 /* angles: depth x qubits; out: n_out expectations. */
-void vqc_forward(const struct vqc *c, double x, const double *angles, double *out,
-                 double *scratch);
+void vqc_forward(const struct vqc *c, double x, const double *angles, double *out, double *scratch);
 
 /* Gradients of sum_q dout[q] <Z_q>: writes (overwrites) dangles (depth x qubits) and *dx. */
 void vqc_backward(const struct vqc *c, double x, const double *angles, const double *dout,

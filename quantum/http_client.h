@@ -1,7 +1,7 @@
 /*
- * http_client — hc_*, the small libcurl helper the cloud backends (ionq, ibm) share: one HTTP exchange
- * with a per-request timeout and a size cap on the response, and a retry loop that backs off
- * exponentially on the status codes a provider calls transient, honouring Retry-After.
+ * http_client — hc_*, the small libcurl helper the cloud backends (ionq, ibm) share: one HTTP
+ * exchange with a per-request timeout and a size cap on the response, and a retry loop that backs
+ * off exponentially on the status codes a provider calls transient, honouring Retry-After.
  *
  * Requests are plain values owned by the caller; a response's body is malloc'd and owned by the
  * caller until hc_response_free. Error messages name the method, the URL's path and the

@@ -68,9 +68,9 @@ static void test_gradients(void **state)
             angles[k] = keep;
             assert_true(tu_reldiff((up - down) / (2 * h), grad[k], 1e-2) < 1e-6);
         }
-        double fd = (objective(&c, x + h, angles, w, scratch) -
-                     objective(&c, x - h, angles, w, scratch)) /
-                    (2 * h);
+        double fd =
+            (objective(&c, x + h, angles, w, scratch) - objective(&c, x - h, angles, w, scratch)) /
+            (2 * h);
         assert_true(tu_reldiff(fd, dx, 1e-2) < 1e-6);
     }
     free(scratch);
