@@ -216,8 +216,15 @@ int cmd_healthcheck(int argc, char **argv)
     if (cli_parse_long(env_or("FWPCAST_PORT", "8080"), 0, 65535, &port) ||
         (argc > 2 && !strcmp(argv[1], "--port") && cli_parse_long(argv[2], 1, 65535, &port)))
         return cli_fail("healthcheck", "usage: fwpcast healthcheck [--port N]");
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%ld/healthz", port);
+    /* the address the server binds ($FWPCAST_BIND), or loopback when it binds every address */
+    const char *bind = env_or("FWPCAST_BIND", "127.0.0.1");
+    int any = !strcmp(bind, "0.0.0.0") || !strcmp(bind, "::") || !*bind;
+    int v6 = !any && strchr(bind, ':') != NULL;
+    char url[128];
+    if (strlen(bind) > 64)
+        return cli_fail("healthcheck", "FWPCAST_BIND is not an address");
+    snprintf(url, sizeof url, "http://%s%s%s:%ld/healthz", v6 ? "[" : "", any ? "127.0.0.1" : bind,
+             v6 ? "]" : "", port);
     CURL *curl = curl_easy_init();
     if (!curl)
         return 1;
