@@ -128,6 +128,13 @@ size_t lstm_backward_scratch_size(int hidden, size_t n)
     return 2 * n * (size_t)hidden + 8 * (size_t)hidden;
 }
 
+size_t lstm_chunk_scratch_size(int hidden)
+{
+    size_t e = lstm_eval_scratch_size(hidden, LSTM_CHUNK_MAX);
+    size_t b = lstm_backward_scratch_size(hidden, LSTM_CHUNK_MAX);
+    return e > b ? e : b;
+}
+
 struct lstm_arrays {
     double *gates, *c, *tc, *h;
 };
@@ -435,161 +442,185 @@ void lstm_head_free(struct lstm_head *h)
     h->cap = 0;
 }
 
+/* ---- the chunked model frame ------------------------------------------------------------- */
+
+static void frame_free_workspace(struct lstm_frame *f)
+{
+    free(f->x), free(f->scratch), free(f->part), free(f->keep), free(f->hl), free(f->dhl);
+    f->x = f->scratch = f->part = f->keep = f->hl = f->dhl = NULL;
+    f->cap_chunks = f->cap_keep = f->cap_n = 0;
+}
+
+static int frame_reserve(struct lstm_frame *f, size_t n, int training)
+{
+    size_t chunks = lstm_chunk_count(n), hd = (size_t)f->head.features;
+    if (chunks > f->cap_chunks || n > f->cap_n) {
+        free(f->x), free(f->scratch), free(f->hl), free(f->dhl);
+        f->x = malloc(chunks * f->x_size * sizeof(double));
+        f->scratch = malloc(chunks * f->scratch_size * sizeof(double));
+        f->hl = malloc(n * hd * sizeof(double));
+        f->dhl = malloc(n * hd * sizeof(double));
+        f->cap_chunks = f->cap_n = 0;
+        if (!f->x || !f->scratch || !f->hl || !f->dhl) {
+            frame_free_workspace(f);
+            return FW_ENOMEM;
+        }
+        f->cap_chunks = chunks;
+        f->cap_n = n;
+    }
+    if (training && chunks > f->cap_keep) {
+        free(f->keep), free(f->part);
+        f->keep = malloc(chunks * f->keep_size * sizeof(double));
+        f->part = malloc(chunks * f->part_size * sizeof(double));
+        f->cap_keep = 0;
+        if (!f->keep || !f->part) {
+            frame_free_workspace(f);
+            return FW_ENOMEM;
+        }
+        f->cap_keep = chunks;
+    }
+    return FW_OK;
+}
+
+struct frame_task {
+    struct lstm_frame *f;
+    const struct model_batch *b; /* forward only */
+    lstm_chunk_fn fn;
+    void *model;
+};
+
+static struct lstm_chunk frame_chunk(const struct frame_task *task, size_t c)
+{
+    const struct lstm_frame *f = task->f;
+    struct lstm_chunk ch = {
+        .batch = task->b, .x = f->x + c * f->x_size, .scratch = f->scratch + c * f->scratch_size};
+    lstm_chunk_range(f->n, c, &ch.first, &ch.count);
+    return ch;
+}
+
+static void frame_forward_task(void *arg, size_t c, int thread)
+{
+    (void)thread;
+    const struct frame_task *task = arg;
+    const struct lstm_frame *f = task->f;
+    struct lstm_chunk ch = frame_chunk(task, c);
+    ch.keep = f->training ? f->keep + c * f->keep_size : NULL;
+    task->fn(task->model, &ch);
+}
+
+static void frame_backward_task(void *arg, size_t c, int thread)
+{
+    (void)thread;
+    const struct frame_task *task = arg;
+    const struct lstm_frame *f = task->f;
+    struct lstm_chunk ch = frame_chunk(task, c);
+    ch.keep = f->keep + c * f->keep_size;
+    ch.part = f->part + c * f->part_size;
+    memset(ch.part, 0, f->part_size * sizeof(double));
+    task->fn(task->model, &ch);
+}
+
+int lstm_frame_forward(struct lstm_frame *f, const struct model_batch *b, int training,
+                       struct model_run *run, lstm_chunk_fn fn, void *model, double *out)
+{
+    f->have_forward = 0;
+    if (b->n == 0)
+        return FW_EINVAL;
+    for (size_t k = 0; k < b->n; k++)
+        for (size_t t = 0; t < f->window; t++)
+            if (!isfinite(b->input[b->starts[k] + t]))
+                return FW_EINVAL;
+    int rc = frame_reserve(f, b->n, training);
+    if (rc)
+        return rc;
+    f->n = b->n;
+    f->training = training;
+    struct frame_task task = {f, b, fn, model};
+    pool_run(run ? run->pool : NULL, lstm_chunk_count(b->n), frame_forward_task, &task);
+    rc = lstm_head_forward(&f->head, b->n, f->hl, training, run ? &run->dropout : NULL, out);
+    if (rc)
+        return rc;
+    f->have_forward = training;
+    return FW_OK;
+}
+
+int lstm_frame_backward(struct lstm_frame *f, struct model_run *run, const double *dout,
+                        lstm_chunk_fn fn, void *model, double *grads)
+{
+    if (!f->have_forward)
+        return FW_EINVAL;
+    lstm_head_backward(&f->head, f->n, dout, f->dhl);
+    struct frame_task task = {f, NULL, fn, model};
+    size_t chunks = lstm_chunk_count(f->n);
+    pool_run(run ? run->pool : NULL, chunks, frame_backward_task, &task);
+    for (size_t c = 0; c < chunks; c++) {
+        const double *part = f->part + c * f->part_size;
+        for (size_t k = 0; k < f->n_grads; k++)
+            grads[k] += part[k];
+    }
+    f->have_forward = 0;
+    return FW_OK;
+}
+
+void lstm_frame_free(struct lstm_frame *f)
+{
+    frame_free_workspace(f);
+    lstm_head_free(&f->head);
+}
+
+void lstm_chunk_gather(const struct lstm_chunk *ch, size_t window)
+{
+    for (size_t b = 0; b < ch->count; b++) {
+        const double *src = ch->batch->input + ch->batch->starts[ch->first + b];
+        for (size_t t = 0; t < window; t++)
+            ch->x[t * ch->count + b] = src[t];
+    }
+}
+
 /* ---- the lstm model ---------------------------------------------------------------------- */
 
 struct lstm_model {
     struct model base;
     int L, H, hidden;
-    size_t n_cell; /* the layer's parameters, first in params */
-    struct lstm_layer cell;
-    struct lstm_head head;
-    /* workspace, sized by the number of chunks (training arrays by the training batch's) */
-    size_t cap_chunks, cap_keep, cap_n;
-    double *x;        /* per chunk: L x LSTM_CHUNK_MAX inputs, time-major */
-    double *scratch;  /* per chunk: evaluation or backward scratch */
-    double *part;     /* per chunk: partial gradients of the layer (n_cell) */
-    double *keep;     /* per chunk: lstm_keep_size(hidden, LSTM_CHUNK_MAX, L) */
-    double *hl, *dhl; /* n x hidden: last hidden states, their gradient */
-    size_t n;
-    int training, have_forward;
+    struct lstm_layer cell; /* its parameters first in params */
+    struct lstm_frame frame;
 };
 
-struct lstm_task {
-    struct lstm_model *m;
-    const struct model_batch *b;
-};
-
-static size_t chunk_scratch(const struct lstm_model *m)
+static void forward_chunk(void *model, const struct lstm_chunk *ch)
 {
-    size_t e = lstm_eval_scratch_size(m->hidden, LSTM_CHUNK_MAX);
-    size_t b = lstm_backward_scratch_size(m->hidden, LSTM_CHUNK_MAX);
-    return e > b ? e : b;
-}
-
-static size_t chunk_keep(const struct lstm_model *m)
-{
-    return lstm_keep_size(m->hidden, LSTM_CHUNK_MAX, (size_t)m->L);
-}
-
-static void free_workspace(struct lstm_model *m)
-{
-    free(m->x), free(m->scratch), free(m->part), free(m->keep), free(m->hl), free(m->dhl);
-    m->x = m->scratch = m->part = m->keep = m->hl = m->dhl = NULL;
-    m->cap_chunks = m->cap_keep = m->cap_n = 0;
-}
-
-static int reserve(struct lstm_model *m, size_t n, int training)
-{
-    size_t chunks = lstm_chunk_count(n), hd = (size_t)m->hidden;
-    if (chunks > m->cap_chunks || n > m->cap_n) {
-        free(m->x), free(m->scratch), free(m->hl), free(m->dhl);
-        m->x = malloc(chunks * LSTM_CHUNK_MAX * (size_t)m->L * sizeof(double));
-        m->scratch = malloc(chunks * chunk_scratch(m) * sizeof(double));
-        m->hl = malloc(n * hd * sizeof(double));
-        m->dhl = malloc(n * hd * sizeof(double));
-        m->cap_chunks = m->cap_n = 0;
-        if (!m->x || !m->scratch || !m->hl || !m->dhl) {
-            free_workspace(m);
-            return FW_ENOMEM;
-        }
-        m->cap_chunks = chunks;
-        m->cap_n = n;
-    }
-    if (training && chunks > m->cap_keep) {
-        free(m->keep), free(m->part);
-        m->keep = malloc(chunks * chunk_keep(m) * sizeof(double));
-        m->part = malloc(chunks * m->n_cell * sizeof(double));
-        m->cap_keep = 0;
-        if (!m->keep || !m->part) {
-            free_workspace(m);
-            return FW_ENOMEM;
-        }
-        m->cap_keep = chunks;
-    }
-    return FW_OK;
-}
-
-static void forward_task(void *arg, size_t c, int thread)
-{
-    (void)thread;
-    struct lstm_task *task = arg;
-    struct lstm_model *m = task->m;
-    size_t first, count, L = (size_t)m->L;
-    lstm_chunk_range(task->b->n, c, &first, &count);
-    double *x = m->x + c * LSTM_CHUNK_MAX * L;
-    for (size_t b = 0; b < count; b++) {
-        const double *src = task->b->input + task->b->starts[first + b];
-        for (size_t t = 0; t < L; t++)
-            x[t * count + b] = src[t];
-    }
-    lstm_layer_forward(&m->cell, count, L, x, m->training ? m->keep + c * chunk_keep(m) : NULL,
-                       m->scratch + c * chunk_scratch(m), m->hl + first * (size_t)m->hidden);
+    struct lstm_model *m = model;
+    lstm_chunk_gather(ch, (size_t)m->L);
+    lstm_layer_forward(&m->cell, ch->count, (size_t)m->L, ch->x, ch->keep, ch->scratch,
+                       m->frame.hl + ch->first * (size_t)m->hidden);
 }
 
 static int lstm_forward(struct model *base, const struct model_batch *b, int training,
                         struct model_run *run, double *out)
 {
-    struct lstm_model *m = (struct lstm_model *)base;
-    m->have_forward = 0;
-    if (b->n == 0)
-        return FW_EINVAL;
-    for (size_t k = 0; k < b->n; k++)
-        for (size_t t = 0; t < (size_t)m->L; t++)
-            if (!isfinite(b->input[b->starts[k] + t]))
-                return FW_EINVAL;
-    int rc = reserve(m, b->n, training);
-    if (rc)
-        return rc;
-    m->n = b->n;
-    m->training = training;
-    struct lstm_task task = {m, b};
-    pool_run(run ? run->pool : NULL, lstm_chunk_count(b->n), forward_task, &task);
-    rc = lstm_head_forward(&m->head, b->n, m->hl, training, run ? &run->dropout : NULL, out);
-    if (rc)
-        return rc;
-    m->have_forward = training;
-    return FW_OK;
+    return lstm_frame_forward(&((struct lstm_model *)base)->frame, b, training, run, forward_chunk,
+                              base, out);
 }
 
-static void backward_task(void *arg, size_t c, int thread)
+static void backward_chunk(void *model, const struct lstm_chunk *ch)
 {
-    (void)thread;
-    struct lstm_task *task = arg;
-    struct lstm_model *m = task->m;
-    size_t first, count, L = (size_t)m->L;
-    lstm_chunk_range(m->n, c, &first, &count);
-    double *part = m->part + c * m->n_cell;
-    memset(part, 0, m->n_cell * sizeof(double));
+    struct lstm_model *m = model;
     struct lstm_layer_grads g;
-    lstm_layer_grad_views(&g, 1, m->hidden, part);
-    lstm_layer_backward(&m->cell, count, L, m->x + c * LSTM_CHUNK_MAX * L,
-                        m->keep + c * chunk_keep(m), m->dhl + first * (size_t)m->hidden, &g, NULL,
-                        m->scratch + c * chunk_scratch(m));
+    lstm_layer_grad_views(&g, 1, m->hidden, ch->part);
+    lstm_layer_backward(&m->cell, ch->count, (size_t)m->L, ch->x, ch->keep,
+                        m->frame.dhl + ch->first * (size_t)m->hidden, &g, NULL, ch->scratch);
 }
 
 static int lstm_backward(struct model *base, struct model_run *run, const double *dout)
 {
-    struct lstm_model *m = (struct lstm_model *)base;
-    if (!m->have_forward)
-        return FW_EINVAL;
-    lstm_head_backward(&m->head, m->n, dout, m->dhl);
-    struct lstm_task task = {m, NULL};
-    size_t chunks = lstm_chunk_count(m->n);
-    pool_run(run ? run->pool : NULL, chunks, backward_task, &task);
-    for (size_t c = 0; c < chunks; c++) {
-        const double *part = m->part + c * m->n_cell;
-        for (size_t k = 0; k < m->n_cell; k++)
-            m->base.grads[k] += part[k];
-    }
-    m->have_forward = 0;
-    return FW_OK;
+    return lstm_frame_backward(&((struct lstm_model *)base)->frame, run, dout, backward_chunk, base,
+                               base->grads);
 }
 
 static void lstm_params_changed(struct model *base)
 {
     struct lstm_model *m = (struct lstm_model *)base;
     lstm_layer_transpose(&m->cell);
-    m->have_forward = 0;
+    m->frame.have_forward = 0;
 }
 
 static void lstm_destroy(struct model *base)
@@ -597,8 +628,7 @@ static void lstm_destroy(struct model *base)
     struct lstm_model *m = (struct lstm_model *)base;
     if (!m)
         return;
-    free_workspace(m);
-    lstm_head_free(&m->head);
+    lstm_frame_free(&m->frame);
     lstm_layer_free(&m->cell);
     free(base->params), free(base->grads), free(base->buffers), free(base->tensors);
     free(m);
@@ -622,7 +652,8 @@ static int lstm_create(struct model_config *cfg, uint64_t seed, struct model **o
         return rc;
     }
     m->L = (int)window, m->H = (int)horizon, m->hidden = (int)hidden;
-    m->head = (struct lstm_head){
+    struct lstm_frame *f = &m->frame;
+    f->head = (struct lstm_head){
         .features = m->hidden, .horizon = m->H, .use_bn = (int)use_bn, .dropout = dropout};
     int g = 4 * m->hidden;
     struct tensor_info t[4 + 7] = {
@@ -631,7 +662,7 @@ static int lstm_create(struct model_config *cfg, uint64_t seed, struct model **o
         TR("LSTM", "lstm.bias_ih_l0", 1, g),
         TR("LSTM", "lstm.bias_hh_l0", 1, g),
     };
-    size_t count = 4 + lstm_head_tensors(t + 4, m->hidden, m->H, m->head.use_bn);
+    size_t count = 4 + lstm_head_tensors(t + 4, m->hidden, m->H, f->head.use_bn);
     rc = model_alloc_tensors(&m->base, t, count);
     if (rc) {
         free(m);
@@ -639,13 +670,17 @@ static int lstm_create(struct model_config *cfg, uint64_t seed, struct model **o
     }
     m->base.window = m->L;
     m->base.horizon = m->H;
-    m->n_cell = lstm_layer_param_count(1, m->hidden);
+    f->window = (size_t)m->L;
+    f->x_size = LSTM_CHUNK_MAX * (size_t)m->L;
+    f->scratch_size = lstm_chunk_scratch_size(m->hidden);
+    f->keep_size = lstm_keep_size(m->hidden, LSTM_CHUNK_MAX, (size_t)m->L);
+    f->part_size = f->n_grads = lstm_layer_param_count(1, m->hidden);
     lstm_layer_views(&m->cell, 1, m->hidden, m->base.params);
-    lstm_head_bind(&m->head, &m->base);
+    lstm_head_bind(&f->head, &m->base);
     rng r;
     rng_seed_stream(&r, seed, 1);
     lstm_layer_init(&r, 1, m->hidden, m->base.params);
-    lstm_head_init(&m->head, &r);
+    lstm_head_init(&f->head, &r);
     rc = lstm_layer_alloc_transposed(&m->cell);
     if (rc) {
         lstm_destroy(&m->base);

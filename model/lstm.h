@@ -15,7 +15,10 @@
  *     depend on the number of threads;
  *   - one LSTM layer over a chunk of sequences (batched products through cblas_dgemm, full
  *     backpropagation through time);
- *   - the readout head (BatchNorm1d, dropout, Linear) with PyTorch's tensor names.
+ *   - the readout head (BatchNorm1d, dropout, Linear) with PyTorch's tensor names;
+ *   - the chunked model frame: the per-chunk workspace, the finite-input check, and the forward
+ *     and backward that run a model's chunk tasks on the pool, the head, and the chunk-order sum
+ *     of the partial gradients (lstm, rnn and wavenet-lstm differ only in their chunk tasks).
  * All arrays passed in are caller-owned; parameter pointers in the structs below are borrowed
  * views into a model's params (or grads); what a struct owns is said at the struct.
  */
@@ -82,6 +85,8 @@ void lstm_layer_grad_views(struct lstm_layer_grads *g, int in, int hidden, doubl
 size_t lstm_keep_size(int hidden, size_t n, size_t T);
 size_t lstm_eval_scratch_size(int hidden, size_t n);
 size_t lstm_backward_scratch_size(int hidden, size_t n);
+/* Scratch for one chunk (LSTM_CHUNK_MAX sequences) that serves evaluation and backward alike. */
+size_t lstm_chunk_scratch_size(int hidden);
 
 /* Runs n sequences of T steps; x is time-major (step t of sequence b at row t*n + b, `in` values
  * each). Writes the last hidden states h_last (n x hidden). keep != NULL: a training forward
@@ -132,5 +137,54 @@ int lstm_head_forward(struct lstm_head *h, size_t n, const double *x, int traini
  * (n x features). */
 void lstm_head_backward(struct lstm_head *h, size_t n, const double *dout, double *dx);
 void lstm_head_free(struct lstm_head *h);
+
+/* ---- the chunked model frame ------------------------------------------------------------- */
+
+/* What a model's chunk task is given: windows [first, first + count) of the batch, and the
+ * chunk's slices of the frame's workspace. Forward: batch is the caller's, keep is NULL unless
+ * training, part is NULL. Backward: batch is NULL, keep holds what the training forward kept,
+ * part (part_size values) is zeroed for the task to add the chunk's partial gradients into. */
+struct lstm_chunk {
+    const struct model_batch *batch;
+    size_t first, count;
+    double *x, *scratch, *keep, *part;
+};
+
+/* A chunk task: writes the chunk's rows of the frame's hl (forward) or its part (backward),
+ * and nothing another chunk reads. model is the pointer given to lstm_frame_forward/backward. */
+typedef void (*lstm_chunk_fn)(void *model, const struct lstm_chunk *ch);
+
+/* The frame a chunked model (lstm, rnn, wavenet-lstm) keeps: the sizes, which the model sets
+ * (with the head) before its first forward; the workspace, owned and grown as batches need
+ * (freed with the head's by lstm_frame_free); and the state of the last forward. */
+struct lstm_frame {
+    size_t window;               /* inputs per window (checked finite before a forward) */
+    size_t x_size, scratch_size; /* doubles per chunk, every forward */
+    size_t keep_size, part_size; /* doubles per chunk, training only */
+    size_t n_grads;              /* a part's first n_grads values are the model's grads[0..) */
+    struct lstm_head head;
+    /* workspace, sized by the number of chunks (training arrays by the training batch's) */
+    size_t cap_chunks, cap_keep, cap_n;
+    double *x, *scratch, *keep, *part; /* chunk c's slice at c times its size */
+    double *hl, *dhl;                  /* n x head.features: the head's input and its gradient */
+    size_t n;                          /* windows in the last forward */
+    int training, have_forward;
+};
+
+/* FW_EINVAL for an empty batch or a non-finite input; else reserves the workspace, runs fn for
+ * every chunk of b on run's pool (NULL: this thread), then the head from hl into out
+ * (n x horizon), with dropout from run. A training forward enables one backward. */
+int lstm_frame_forward(struct lstm_frame *f, const struct model_batch *b, int training,
+                       struct model_run *run, lstm_chunk_fn fn, void *model, double *out);
+/* After a training forward (else FW_EINVAL): the head's backward from dout (its gradients into
+ * its views, dhl), fn for every chunk, then each chunk's first n_grads partial gradients added
+ * into grads in chunk order, so the sum does not depend on the number of threads. */
+int lstm_frame_backward(struct lstm_frame *f, struct model_run *run, const double *dout,
+                        lstm_chunk_fn fn, void *model, double *grads);
+void lstm_frame_free(struct lstm_frame *f);
+
+/* Copies the chunk's windows (`window` values each) into ch->x, time-major: value t of its
+ * window j at x[t * count + j]. */
+void lstm_chunk_gather(const struct lstm_chunk *ch, size_t window);
 
 #endif

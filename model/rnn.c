@@ -11,37 +11,14 @@ struct rnn_model {
     struct model base;
     int L, H, hidden;
     int recurrent_bias;
-    size_t n_cell; /* the RNN's parameters, first in params: w_ih, w_hh, b_ih[, b_hh] */
     const double *w_ih, *w_hh, *b_ih, *b_hh; /* b_hh: zeros when recurrent_bias is 0 */
     double *zeros;
     double *w_hh_t; /* h x h: w_hh transposed, for a plain row-major GEMM per step */
-    struct lstm_head head;
-    /* workspace, sized by the number of chunks (training arrays by the training batch's) */
-    size_t cap_chunks, cap_keep, cap_n;
-    double *x;        /* per chunk: L x LSTM_CHUNK_MAX inputs, time-major */
-    double *scratch;  /* per chunk: 2 x LSTM_CHUNK_MAX x h + 2h */
-    double *part;     /* per chunk: partial gradients (n_cell) */
-    double *keep;     /* per chunk: hidden states and their pre-activation gradients, 2 x L x
-                         LSTM_CHUNK_MAX x h */
-    double *hl, *dhl; /* n x hidden */
-    size_t n;
-    int training, have_forward;
+    /* the RNN's parameters (w_ih, w_hh, b_ih[, b_hh]) are the frame's n_grads, first in params;
+     * per chunk its scratch is 2 x LSTM_CHUNK_MAX x h + 2h and its keep the hidden states and
+     * their pre-activation gradients, 2 x L x LSTM_CHUNK_MAX x h */
+    struct lstm_frame frame;
 };
-
-struct rnn_task {
-    struct rnn_model *m;
-    const struct model_batch *b;
-};
-
-static size_t chunk_scratch(const struct rnn_model *m)
-{
-    return (2 * LSTM_CHUNK_MAX + 2) * (size_t)m->hidden;
-}
-
-static size_t chunk_keep(const struct rnn_model *m)
-{
-    return 2 * (size_t)m->L * LSTM_CHUNK_MAX * (size_t)m->hidden;
-}
 
 /* ---- the recurrence over one chunk -------------------------------------------------------- */
 
@@ -79,7 +56,7 @@ static void chunk_forward(const struct rnn_model *m, size_t n, const double *x, 
     }
 }
 
-/* Backpropagation through time; adds into the partial gradients g (n_cell, params order). */
+/* Backpropagation through time; adds into the partial gradients g (n_grads, params order). */
 static void chunk_backward(const struct rnn_model *m, size_t n, const double *x, double *keep,
                            const double *dh_last, double *g, double *scratch)
 {
@@ -125,115 +102,32 @@ static void chunk_backward(const struct rnn_model *m, size_t n, const double *x,
 
 /* ---- the model --------------------------------------------------------------------------- */
 
-static void free_workspace(struct rnn_model *m)
+static void forward_chunk(void *model, const struct lstm_chunk *ch)
 {
-    free(m->x), free(m->scratch), free(m->part), free(m->keep), free(m->hl), free(m->dhl);
-    m->x = m->scratch = m->part = m->keep = m->hl = m->dhl = NULL;
-    m->cap_chunks = m->cap_keep = m->cap_n = 0;
-}
-
-static int reserve(struct rnn_model *m, size_t n, int training)
-{
-    size_t chunks = lstm_chunk_count(n), hd = (size_t)m->hidden;
-    if (chunks > m->cap_chunks || n > m->cap_n) {
-        free(m->x), free(m->scratch), free(m->hl), free(m->dhl);
-        m->x = malloc(chunks * LSTM_CHUNK_MAX * (size_t)m->L * sizeof(double));
-        m->scratch = malloc(chunks * chunk_scratch(m) * sizeof(double));
-        m->hl = malloc(n * hd * sizeof(double));
-        m->dhl = malloc(n * hd * sizeof(double));
-        m->cap_chunks = m->cap_n = 0;
-        if (!m->x || !m->scratch || !m->hl || !m->dhl) {
-            free_workspace(m);
-            return FW_ENOMEM;
-        }
-        m->cap_chunks = chunks;
-        m->cap_n = n;
-    }
-    if (training && chunks > m->cap_keep) {
-        free(m->keep), free(m->part);
-        m->keep = malloc(chunks * chunk_keep(m) * sizeof(double));
-        m->part = malloc(chunks * m->n_cell * sizeof(double));
-        m->cap_keep = 0;
-        if (!m->keep || !m->part) {
-            free_workspace(m);
-            return FW_ENOMEM;
-        }
-        m->cap_keep = chunks;
-    }
-    return FW_OK;
-}
-
-static void forward_task(void *arg, size_t c, int thread)
-{
-    (void)thread;
-    struct rnn_task *task = arg;
-    struct rnn_model *m = task->m;
-    size_t first, count, L = (size_t)m->L;
-    lstm_chunk_range(task->b->n, c, &first, &count);
-    double *x = m->x + c * LSTM_CHUNK_MAX * L;
-    for (size_t b = 0; b < count; b++) {
-        const double *src = task->b->input + task->b->starts[first + b];
-        for (size_t t = 0; t < L; t++)
-            x[t * count + b] = src[t];
-    }
-    chunk_forward(m, count, x, m->training ? m->keep + c * chunk_keep(m) : NULL,
-                  m->scratch + c * chunk_scratch(m), m->hl + first * (size_t)m->hidden);
+    struct rnn_model *m = model;
+    lstm_chunk_gather(ch, (size_t)m->L);
+    chunk_forward(m, ch->count, ch->x, ch->keep, ch->scratch,
+                  m->frame.hl + ch->first * (size_t)m->hidden);
 }
 
 static int rnn_forward(struct model *base, const struct model_batch *b, int training,
                        struct model_run *run, double *out)
 {
-    struct rnn_model *m = (struct rnn_model *)base;
-    m->have_forward = 0;
-    if (b->n == 0)
-        return FW_EINVAL;
-    for (size_t k = 0; k < b->n; k++)
-        for (size_t t = 0; t < (size_t)m->L; t++)
-            if (!isfinite(b->input[b->starts[k] + t]))
-                return FW_EINVAL;
-    int rc = reserve(m, b->n, training);
-    if (rc)
-        return rc;
-    m->n = b->n;
-    m->training = training;
-    struct rnn_task task = {m, b};
-    pool_run(run ? run->pool : NULL, lstm_chunk_count(b->n), forward_task, &task);
-    rc = lstm_head_forward(&m->head, b->n, m->hl, training, run ? &run->dropout : NULL, out);
-    if (rc)
-        return rc;
-    m->have_forward = training;
-    return FW_OK;
+    return lstm_frame_forward(&((struct rnn_model *)base)->frame, b, training, run, forward_chunk,
+                              base, out);
 }
 
-static void backward_task(void *arg, size_t c, int thread)
+static void backward_chunk(void *model, const struct lstm_chunk *ch)
 {
-    (void)thread;
-    struct rnn_task *task = arg;
-    struct rnn_model *m = task->m;
-    size_t first, count, L = (size_t)m->L;
-    lstm_chunk_range(m->n, c, &first, &count);
-    double *part = m->part + c * m->n_cell;
-    memset(part, 0, m->n_cell * sizeof(double));
-    chunk_backward(m, count, m->x + c * LSTM_CHUNK_MAX * L, m->keep + c * chunk_keep(m),
-                   m->dhl + first * (size_t)m->hidden, part, m->scratch + c * chunk_scratch(m));
+    struct rnn_model *m = model;
+    chunk_backward(m, ch->count, ch->x, ch->keep, m->frame.dhl + ch->first * (size_t)m->hidden,
+                   ch->part, ch->scratch);
 }
 
 static int rnn_backward(struct model *base, struct model_run *run, const double *dout)
 {
-    struct rnn_model *m = (struct rnn_model *)base;
-    if (!m->have_forward)
-        return FW_EINVAL;
-    lstm_head_backward(&m->head, m->n, dout, m->dhl);
-    struct rnn_task task = {m, NULL};
-    size_t chunks = lstm_chunk_count(m->n);
-    pool_run(run ? run->pool : NULL, chunks, backward_task, &task);
-    for (size_t c = 0; c < chunks; c++) {
-        const double *part = m->part + c * m->n_cell;
-        for (size_t k = 0; k < m->n_cell; k++)
-            m->base.grads[k] += part[k];
-    }
-    m->have_forward = 0;
-    return FW_OK;
+    return lstm_frame_backward(&((struct rnn_model *)base)->frame, run, dout, backward_chunk, base,
+                               base->grads);
 }
 
 static void rnn_params_changed(struct model *base)
@@ -243,7 +137,7 @@ static void rnn_params_changed(struct model *base)
     for (size_t r = 0; r < hd; r++)
         for (size_t c = 0; c < hd; c++)
             m->w_hh_t[c * hd + r] = m->w_hh[r * hd + c];
-    m->have_forward = 0;
+    m->frame.have_forward = 0;
 }
 
 static void rnn_destroy(struct model *base)
@@ -251,8 +145,7 @@ static void rnn_destroy(struct model *base)
     struct rnn_model *m = (struct rnn_model *)base;
     if (!m)
         return;
-    free_workspace(m);
-    lstm_head_free(&m->head);
+    lstm_frame_free(&m->frame);
     free(m->zeros), free(m->w_hh_t);
     free(base->params), free(base->grads), free(base->buffers), free(base->tensors);
     free(m);
@@ -283,7 +176,8 @@ static int rnn_create(struct model_config *cfg, uint64_t seed, struct model **ou
     }
     m->L = (int)window, m->H = (int)horizon, m->hidden = (int)hidden;
     m->recurrent_bias = (int)recurrent_bias;
-    m->head = (struct lstm_head){
+    struct lstm_frame *f = &m->frame;
+    f->head = (struct lstm_head){
         .features = m->hidden, .horizon = m->H, .use_bn = (int)use_bn, .dropout = dropout};
     int h = m->hidden;
     struct tensor_info t[4 + 7] = {
@@ -294,7 +188,7 @@ static int rnn_create(struct model_config *cfg, uint64_t seed, struct model **ou
     };
     if (!m->recurrent_bias) /* exported as PyTorch's b_hh, frozen at zero */
         t[3] = (struct tensor_info)FROZEN("rnn.bias_hh_l0", 0.0, 1, h);
-    size_t count = 4 + lstm_head_tensors(t + 4, h, m->H, m->head.use_bn);
+    size_t count = 4 + lstm_head_tensors(t + 4, h, m->H, f->head.use_bn);
     rc = model_alloc_tensors(&m->base, t, count);
     if (rc) {
         free(m);
@@ -302,7 +196,11 @@ static int rnn_create(struct model_config *cfg, uint64_t seed, struct model **ou
     }
     m->base.window = m->L;
     m->base.horizon = m->H;
-    m->n_cell = (size_t)h * (size_t)(h + 2 + m->recurrent_bias);
+    f->window = (size_t)m->L;
+    f->x_size = LSTM_CHUNK_MAX * (size_t)m->L;
+    f->scratch_size = (2 * LSTM_CHUNK_MAX + 2) * (size_t)h;
+    f->keep_size = 2 * (size_t)m->L * LSTM_CHUNK_MAX * (size_t)h;
+    f->part_size = f->n_grads = (size_t)h * (size_t)(h + 2 + m->recurrent_bias);
     m->w_ih = m->base.params;
     m->w_hh = m->w_ih + h;
     m->b_ih = m->w_hh + (size_t)h * (size_t)h;
@@ -313,14 +211,14 @@ static int rnn_create(struct model_config *cfg, uint64_t seed, struct model **ou
         return FW_ENOMEM;
     }
     m->b_hh = m->recurrent_bias ? m->b_ih + h : m->zeros;
-    lstm_head_bind(&m->head, &m->base);
+    lstm_head_bind(&f->head, &m->base);
     /* PyTorch's nn.RNN init: everything ~ U(-1/sqrt(h), 1/sqrt(h)) */
     rng r;
     rng_seed_stream(&r, seed, 1);
     double bound = 1.0 / sqrt((double)h);
-    for (size_t k = 0; k < m->n_cell; k++)
+    for (size_t k = 0; k < f->n_grads; k++)
         m->base.params[k] = rng_uniform_range(&r, -bound, bound);
-    lstm_head_init(&m->head, &r);
+    lstm_head_init(&f->head, &r);
     rnn_params_changed(&m->base);
     *out = &m->base;
     return FW_OK;

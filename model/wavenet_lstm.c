@@ -24,24 +24,12 @@ struct wn {
     int L, H, C, S, B, K, hidden;
     struct offsets off;
     struct lstm_layer cell;
-    struct lstm_head head;
     double *packed; /* B x K x 2C x C: each block's dilated weights tap by tap (GEMM layout) */
-    /* workspace, sized by the number of chunks (training arrays by the training batch's) */
-    size_t cap_chunks, cap_keep, cap_n;
-    double *x;        /* per chunk: LSTM_CHUNK_MAX windows x L inputs */
-    double *u;        /* per chunk: L x LSTM_CHUNK_MAX x S LSTM inputs, time-major */
-    double *scratch;  /* per chunk: chunk_scratch() */
-    double *part;     /* per chunk: partial gradients of the body (off.body) */
-    double *ppart;    /* per chunk: partial gradients of the packed dilated weights */
-    double *keep;     /* per chunk: every window's activations, then the LSTM's keep */
-    double *hl, *dhl; /* n x hidden */
-    size_t n;
-    int training, have_forward;
-};
-
-struct wn_task {
-    struct wn *m;
-    const struct model_batch *b;
+    /* Per chunk, x holds LSTM_CHUNK_MAX windows x L inputs, then u, the LSTM's inputs
+     * (L x LSTM_CHUNK_MAX x S, time-major); scratch is chunk_scratch_size(); keep every window's
+     * activations, then the LSTM's keep; part the partial gradients of the body (off.body, the
+     * frame's n_grads), then those of the packed dilated weights (packed_size()). */
+    struct lstm_frame frame;
 };
 
 /* One window's activations: each block's input r_i (B x L x C), each block's activated
@@ -68,31 +56,25 @@ struct chunk_scratch {
     double *z, *ds, *dz, *da, *dr, *du, *lstm, *window;
 };
 
-static size_t lstm_scratch(const struct wn *m)
-{
-    size_t e = lstm_eval_scratch_size(m->hidden, LSTM_CHUNK_MAX);
-    size_t b = lstm_backward_scratch_size(m->hidden, LSTM_CHUNK_MAX);
-    return e > b ? e : b;
-}
-
 static size_t chunk_scratch_size(const struct wn *m)
 {
     size_t T = (size_t)m->L, C = (size_t)m->C, S = (size_t)m->S;
-    return T * (5 * C + S) + T * LSTM_CHUNK_MAX * S + lstm_scratch(m) + window_size(m);
+    return T * (5 * C + S) + T * LSTM_CHUNK_MAX * S + lstm_chunk_scratch_size(m->hidden) +
+           window_size(m);
 }
 
-static struct chunk_scratch chunk_scratch_at(const struct wn *m, size_t c)
+static struct chunk_scratch chunk_scratch_at(const struct wn *m, double *base)
 {
     size_t T = (size_t)m->L, C = (size_t)m->C, S = (size_t)m->S;
     struct chunk_scratch s;
-    s.z = m->scratch + c * chunk_scratch_size(m);
+    s.z = base;
     s.ds = s.z + T * C;
     s.dz = s.ds + T * S;
     s.da = s.dz + T * C;
     s.dr = s.da + T * 2 * C;
     s.du = s.dr + T * C;
     s.lstm = s.du + T * LSTM_CHUNK_MAX * S;
-    s.window = s.lstm + lstm_scratch(m);
+    s.window = s.lstm + lstm_chunk_scratch_size(m->hidden);
     return s;
 }
 
@@ -164,18 +146,14 @@ static void window_forward(const struct wn *m, const double *x, struct window_ac
     }
 }
 
-static void forward_task(void *arg, size_t c, int thread)
+static void forward_chunk(void *model, const struct lstm_chunk *ch)
 {
-    (void)thread;
-    struct wn_task *task = arg;
-    struct wn *m = task->m;
-    size_t first, count, T = (size_t)m->L, S = (size_t)m->S;
-    lstm_chunk_range(task->b->n, c, &first, &count);
-    struct chunk_scratch sc = chunk_scratch_at(m, c);
-    double *x = m->x + c * LSTM_CHUNK_MAX * T, *u = m->u + c * LSTM_CHUNK_MAX * T * S;
-    double *keep = m->training ? m->keep + c * chunk_keep(m) : NULL;
+    struct wn *m = model;
+    size_t count = ch->count, T = (size_t)m->L, S = (size_t)m->S;
+    struct chunk_scratch sc = chunk_scratch_at(m, ch->scratch);
+    double *x = ch->x, *u = ch->x + LSTM_CHUNK_MAX * T, *keep = ch->keep;
     for (size_t b = 0; b < count; b++) {
-        memcpy(x + b * T, task->b->input + task->b->starts[first + b], T * sizeof(double));
+        memcpy(x + b * T, ch->batch->input + ch->batch->starts[ch->first + b], T * sizeof(double));
         struct window_acts w = window_at(m, keep ? keep + b * window_size(m) : sc.window);
         window_forward(m, x + b * T, w, sc.z);
         for (size_t t = 0; t < T; t++)
@@ -183,7 +161,7 @@ static void forward_task(void *arg, size_t c, int thread)
                 u[(t * count + b) * S + k] = w.s[t * S + k] > 0.0 ? w.s[t * S + k] : 0.0;
     }
     lstm_layer_forward(&m->cell, count, T, u, keep ? keep + LSTM_CHUNK_MAX * window_size(m) : NULL,
-                       sc.lstm, m->hl + first * (size_t)m->hidden);
+                       sc.lstm, m->frame.hl + ch->first * (size_t)m->hidden);
 }
 
 /* ---- backward ---------------------------------------------------------------------------- */
@@ -258,23 +236,17 @@ static void window_backward(const struct wn *m, const double *x, struct window_a
     }
 }
 
-static void backward_task(void *arg, size_t c, int thread)
+static void backward_chunk(void *model, const struct lstm_chunk *ch)
 {
-    (void)thread;
-    struct wn_task *task = arg;
-    struct wn *m = task->m;
-    size_t first, count, T = (size_t)m->L, S = (size_t)m->S, C = (size_t)m->C;
-    lstm_chunk_range(m->n, c, &first, &count);
-    struct chunk_scratch sc = chunk_scratch_at(m, c);
-    double *x = m->x + c * LSTM_CHUNK_MAX * T, *u = m->u + c * LSTM_CHUNK_MAX * T * S;
-    double *keep = m->keep + c * chunk_keep(m);
-    double *part = m->part + c * m->off.body, *ppart = m->ppart + c * packed_size(m);
-    memset(part, 0, m->off.body * sizeof(double));
-    memset(ppart, 0, packed_size(m) * sizeof(double));
+    struct wn *m = model;
+    size_t count = ch->count, T = (size_t)m->L, S = (size_t)m->S, C = (size_t)m->C;
+    struct chunk_scratch sc = chunk_scratch_at(m, ch->scratch);
+    double *x = ch->x, *u = ch->x + LSTM_CHUNK_MAX * T, *keep = ch->keep;
+    double *part = ch->part, *ppart = ch->part + m->off.body;
     struct lstm_layer_grads g;
     lstm_layer_grad_views(&g, m->S, m->hidden, part + m->off.lstm);
     lstm_layer_backward(&m->cell, count, T, u, keep + LSTM_CHUNK_MAX * window_size(m),
-                        m->dhl + first * (size_t)m->hidden, &g, sc.du, sc.lstm);
+                        m->frame.dhl + ch->first * (size_t)m->hidden, &g, sc.du, sc.lstm);
     for (size_t b = 0; b < count; b++) {
         struct window_acts w = window_at(m, keep + b * window_size(m));
         for (size_t t = 0; t < T; t++)
@@ -293,88 +265,17 @@ static void backward_task(void *arg, size_t c, int thread)
 
 /* ---- the model --------------------------------------------------------------------------- */
 
-static void free_workspace(struct wn *m)
-{
-    free(m->x), free(m->u), free(m->scratch), free(m->part), free(m->ppart), free(m->keep);
-    free(m->hl), free(m->dhl);
-    m->x = m->u = m->scratch = m->part = m->ppart = m->keep = m->hl = m->dhl = NULL;
-    m->cap_chunks = m->cap_keep = m->cap_n = 0;
-}
-
-static int reserve(struct wn *m, size_t n, int training)
-{
-    size_t chunks = lstm_chunk_count(n), hd = (size_t)m->hidden, T = (size_t)m->L;
-    if (chunks > m->cap_chunks || n > m->cap_n) {
-        free(m->x), free(m->u), free(m->scratch), free(m->hl), free(m->dhl);
-        m->x = malloc(chunks * LSTM_CHUNK_MAX * T * sizeof(double));
-        m->u = malloc(chunks * LSTM_CHUNK_MAX * T * (size_t)m->S * sizeof(double));
-        m->scratch = malloc(chunks * chunk_scratch_size(m) * sizeof(double));
-        m->hl = malloc(n * hd * sizeof(double));
-        m->dhl = malloc(n * hd * sizeof(double));
-        m->cap_chunks = m->cap_n = 0;
-        if (!m->x || !m->u || !m->scratch || !m->hl || !m->dhl) {
-            free_workspace(m);
-            return FW_ENOMEM;
-        }
-        m->cap_chunks = chunks;
-        m->cap_n = n;
-    }
-    if (training && chunks > m->cap_keep) {
-        free(m->keep), free(m->part), free(m->ppart);
-        m->keep = malloc(chunks * chunk_keep(m) * sizeof(double));
-        m->part = malloc(chunks * m->off.body * sizeof(double));
-        m->ppart = malloc(chunks * packed_size(m) * sizeof(double));
-        m->cap_keep = 0;
-        if (!m->keep || !m->part || !m->ppart) {
-            free_workspace(m);
-            return FW_ENOMEM;
-        }
-        m->cap_keep = chunks;
-    }
-    return FW_OK;
-}
-
 static int wn_forward(struct model *base, const struct model_batch *b, int training,
                       struct model_run *run, double *out)
 {
-    struct wn *m = (struct wn *)base;
-    m->have_forward = 0;
-    if (b->n == 0)
-        return FW_EINVAL;
-    for (size_t k = 0; k < b->n; k++)
-        for (size_t t = 0; t < (size_t)m->L; t++)
-            if (!isfinite(b->input[b->starts[k] + t]))
-                return FW_EINVAL;
-    int rc = reserve(m, b->n, training);
-    if (rc)
-        return rc;
-    m->n = b->n;
-    m->training = training;
-    struct wn_task task = {m, b};
-    pool_run(run ? run->pool : NULL, lstm_chunk_count(b->n), forward_task, &task);
-    rc = lstm_head_forward(&m->head, b->n, m->hl, training, run ? &run->dropout : NULL, out);
-    if (rc)
-        return rc;
-    m->have_forward = training;
-    return FW_OK;
+    return lstm_frame_forward(&((struct wn *)base)->frame, b, training, run, forward_chunk, base,
+                              out);
 }
 
 static int wn_backward(struct model *base, struct model_run *run, const double *dout)
 {
-    struct wn *m = (struct wn *)base;
-    if (!m->have_forward)
-        return FW_EINVAL;
-    lstm_head_backward(&m->head, m->n, dout, m->dhl);
-    struct wn_task task = {m, NULL};
-    size_t chunks = lstm_chunk_count(m->n);
-    pool_run(run ? run->pool : NULL, chunks, backward_task, &task);
-    for (size_t c = 0; c < chunks; c++) {
-        const double *part = m->part + c * m->off.body;
-        for (size_t k = 0; k < m->off.body; k++)
-            m->base.grads[k] += part[k];
-    }
-    m->have_forward = 0;
-    return FW_OK;
+    return lstm_frame_backward(&((struct wn *)base)->frame, run, dout, backward_chunk, base,
+                               base->grads);
 }
 
 /* Repacks the dilated weights (out, in, kernel) tap by tap for the GEMMs. */
@@ -389,7 +290,7 @@ static void wn_params_changed(struct model *base)
                 pp[oc] = base->params[m->off.wd[i] + oc * K + j];
         }
     lstm_layer_transpose(&m->cell);
-    m->have_forward = 0;
+    m->frame.have_forward = 0;
 }
 
 static void wn_destroy(struct model *base)
@@ -397,8 +298,7 @@ static void wn_destroy(struct model *base)
     struct wn *m = (struct wn *)base;
     if (!m)
         return;
-    free_workspace(m);
-    lstm_head_free(&m->head);
+    lstm_frame_free(&m->frame);
     lstm_layer_free(&m->cell);
     free(m->packed);
     free(base->params), free(base->grads), free(base->buffers), free(base->tensors);
@@ -442,7 +342,7 @@ static int build_tensors(struct wn *m)
     t[k++] = trained("LSTM", "lstm.weight_hh_l0", 2, 4 * h, h, 0);
     t[k++] = trained("LSTM", "lstm.bias_ih_l0", 1, 4 * h, 0, 0);
     t[k++] = trained("LSTM", "lstm.bias_hh_l0", 1, 4 * h, 0, 0);
-    k += lstm_head_tensors(t + k, h, m->H, m->head.use_bn);
+    k += lstm_head_tensors(t + k, h, m->H, m->frame.head.use_bn);
     int rc = model_alloc_tensors(&m->base, t, k);
     if (rc)
         return rc;
@@ -483,7 +383,7 @@ static void init_params(struct wn *m, uint64_t seed)
             model_init_linear(&r, p + o->wr[i], p + o->br[i], m->C, m->C);
     }
     lstm_layer_init(&r, m->S, m->hidden, p + o->lstm);
-    lstm_head_init(&m->head, &r);
+    lstm_head_init(&m->frame.head, &r);
 }
 
 static int wn_create(struct model_config *cfg, uint64_t seed, struct model **out, fw_error *err)
@@ -509,7 +409,8 @@ static int wn_create(struct model_config *cfg, uint64_t seed, struct model **out
     }
     m->L = (int)v[0], m->H = (int)v[1], m->C = (int)v[2], m->S = (int)v[3];
     m->B = (int)v[4], m->K = (int)v[5], m->hidden = (int)v[6];
-    m->head = (struct lstm_head){
+    struct lstm_frame *f = &m->frame;
+    f->head = (struct lstm_head){
         .features = m->hidden, .horizon = m->H, .use_bn = (int)v[7], .dropout = dropout};
     rc = build_tensors(m);
     if (rc) {
@@ -524,7 +425,13 @@ static int wn_create(struct model_config *cfg, uint64_t seed, struct model **out
         return FW_ENOMEM;
     }
     lstm_layer_views(&m->cell, m->S, m->hidden, m->base.params + m->off.lstm);
-    lstm_head_bind(&m->head, &m->base);
+    f->window = (size_t)m->L;
+    f->x_size = LSTM_CHUNK_MAX * (size_t)m->L * (1 + (size_t)m->S);
+    f->scratch_size = chunk_scratch_size(m);
+    f->keep_size = chunk_keep(m);
+    f->n_grads = m->off.body;
+    f->part_size = m->off.body + packed_size(m);
+    lstm_head_bind(&f->head, &m->base);
     init_params(m, seed);
     rc = lstm_layer_alloc_transposed(&m->cell);
     if (rc) {
