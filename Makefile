@@ -56,6 +56,7 @@ INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRCS))
 INTEG_UTIL := $(wildcard tests/integration/itest.c)
 TEST_UTIL  := tests/unit/testutil.c
+UNIT_UTIL  := $(TEST_UTIL) tests/unit/model_harness.c
 CLI_TESTS  := $(wildcard tests/cli/test_*.sh)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
@@ -91,9 +92,9 @@ $(BUILD)/obj/gen/migrations_sql.o: $(BUILD)/gen/migrations_sql.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_UTIL) $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_UTIL) tests/unit/model_harness.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(test_cflags) -o $@ $< $(TEST_UTIL) $(LIB) $(ALL_LDFLAGS) \
+	$(CC) $(ALL_CFLAGS) $(test_cflags) -o $@ $< $(UNIT_UTIL) $(LIB) $(ALL_LDFLAGS) \
 	    $(test_libs) $(dep_libs)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_UTIL) $(TEST_UTIL) $(LIB)

@@ -2,9 +2,8 @@
  * radius, determinism, carried in the buffers and checked on load), readout gradients by central
  * differences, the ridge fit (its normal equations hold), thread-count and batch invariance, and
  * the trainer's closed-form path (one fit recorded as one epoch, resume, cancel). */
-#include "testutil.h"
+#include "model_harness.h"
 #include "model/esn.h"
-#include "model/loss.h"
 #include "model/trainer.h"
 
 #include <lapacke.h>
@@ -123,78 +122,17 @@ static void test_known_answer(void **state)
 }
 
 /* A small configuration: 20 windows (three lane groups). */
-#define SMALL    "window=7;horizon=4;units=12;density=0.25"
-#define N_SERIES 64
-#define N_WIN    20
-#define WINDOW   7
-#define HORIZON  4
+#define SMALL   "window=7;horizon=4;units=12;density=0.25"
+#define N_WIN   20
+#define WINDOW  7
+#define HORIZON 4
 
-struct harness {
-    struct model *m;
-    double series[N_SERIES];
-    size_t starts[N_WIN];
-    struct model_batch batch;
-    double out[N_WIN * HORIZON];
-};
-
-static void harness_init(struct harness *h, const char *config, uint64_t seed)
-{
-    assert_int_equal(model_create(ARCH, config, seed, &h->m, NULL), 0);
-    rng r;
-    rng_seed(&r, seed + 100);
-    for (int k = 0; k < N_SERIES; k++)
-        h->series[k] = rng_uniform(&r);
-    for (size_t k = 0; k < N_WIN; k++)
-        h->starts[k] = (k * 37) % (N_SERIES - WINDOW - HORIZON);
-    h->batch = (struct model_batch){h->series, h->series, h->starts, N_WIN};
-}
-
-static double harness_loss(struct harness *h, struct pool *pool, double *grad_out)
-{
-    struct model_run run = {pool, {{0}}};
-    assert_int_equal(model_forward(h->m, &h->batch, 1, &run, h->out), 0);
-    double target[N_WIN * HORIZON], dout[N_WIN * HORIZON];
-    for (size_t k = 0; k < N_WIN; k++)
-        for (int j = 0; j < HORIZON; j++)
-            target[k * HORIZON + j] = h->series[h->starts[k] + WINDOW + j];
-    double loss = loss_peak_mse(N_WIN * HORIZON, h->out, target, 1.0, dout);
-    if (grad_out) {
-        model_zero_grad(h->m);
-        assert_int_equal(model_backward(h->m, &run, dout), 0);
-        memcpy(grad_out, h->m->grads, h->m->n_params * sizeof(double));
-    }
-    return loss;
-}
+static const struct harness_shape SHAPE = {.n_series = 64, .n_windows = N_WIN};
 
 static void test_readout_gradients(void **state)
 {
     (void)state;
-    struct harness h;
-    harness_init(&h, SMALL, 5);
-    struct model *m = h.m;
-    double *grad = malloc(m->n_params * sizeof(double));
-    harness_loss(&h, NULL, grad);
-    const double step = 3e-4;
-    size_t failures = 0;
-    for (size_t k = 0; k < m->n_params; k++) {
-        double keep = m->params[k], f[4];
-        const double offsets[4] = {-2, -1, 1, 2};
-        for (int s = 0; s < 4; s++) {
-            m->params[k] = keep + offsets[s] * step;
-            model_params_changed(m);
-            f[s] = harness_loss(&h, NULL, NULL);
-        }
-        m->params[k] = keep;
-        model_params_changed(m);
-        double fd = (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * step);
-        if (tu_reldiff(fd, grad[k], 1e-4) >= 1e-6) {
-            print_error("param %zu: fd %.12g analytic %.12g\n", k, fd, grad[k]);
-            failures++;
-        }
-    }
-    assert_int_equal(failures, 0);
-    free(grad);
-    model_destroy(m);
+    harness_check_gradients(&SHAPE, ARCH, SMALL, 5);
 }
 
 /* The fitted readout satisfies the ridge normal equations: the residuals sum to zero (free
@@ -203,7 +141,7 @@ static void test_ridge_fit(void **state)
 {
     (void)state;
     struct harness h;
-    harness_init(&h, SMALL ";ridge=0.01", 9);
+    harness_init(&h, &SHAPE, ARCH, SMALL ";ridge=0.01", 9);
     struct model *m = h.m;
     assert_non_null(m->ops->fit_closed_form);
     double before = harness_loss(&h, NULL, NULL);
@@ -229,24 +167,19 @@ static void test_ridge_fit(void **state)
         assert_true(fabs(m->grads[tw->offset + (size_t)j] + 0.01 * w[j]) < 1e-10);
     for (int j = 0; j < HORIZON; j++)
         assert_true(fabs(m->grads[tb->offset + (size_t)j]) < 1e-10);
-    model_destroy(m);
+    harness_free(&h);
 }
 
 static void test_threads_and_batches_give_identical_results(void **state)
 {
     (void)state;
     struct harness h1, h2;
-    harness_init(&h1, SMALL, 11);
-    harness_init(&h2, SMALL, 11);
+    harness_init(&h1, &SHAPE, ARCH, SMALL, 11);
+    harness_init(&h2, &SHAPE, ARCH, SMALL, 11);
     struct pool *pool = NULL;
     assert_int_equal(pool_create(2, &pool), 0);
-    double *g1 = malloc(h1.m->n_params * sizeof(double));
-    double *g2 = malloc(h2.m->n_params * sizeof(double));
-    double l1 = harness_loss(&h1, NULL, g1);
-    double l2 = harness_loss(&h2, pool, g2);
-    assert_memory_equal(&l1, &l2, sizeof l1);
-    assert_memory_equal(h1.out, h2.out, sizeof h1.out);
-    assert_memory_equal(g1, g2, h1.m->n_params * sizeof(double));
+    /* the loss, the training outputs and the readout gradients */
+    harness_compare_threads(&h1, &h2, pool, 0);
     /* the ridge fit too */
     assert_int_equal(h1.m->ops->fit_closed_form(h1.m, h1.series, h1.starts, N_WIN, NULL, NULL), 0);
     assert_int_equal(h2.m->ops->fit_closed_form(h2.m, h2.series, h2.starts, N_WIN, pool, NULL), 0);
@@ -263,8 +196,7 @@ static void test_threads_and_batches_give_identical_results(void **state)
         assert_memory_equal(out1 + k * HORIZON, out2, HORIZON * sizeof(double));
     }
     pool_destroy(pool);
-    free(g1), free(g2);
-    model_destroy(h1.m), model_destroy(h2.m);
+    harness_free(&h1), harness_free(&h2);
 }
 
 /* A model loaded from a file is created with another seed, then given the stored params and
@@ -273,7 +205,7 @@ static void test_reservoir_travels_in_buffers(void **state)
 {
     (void)state;
     struct harness h;
-    harness_init(&h, SMALL, 21);
+    harness_init(&h, &SHAPE, ARCH, SMALL, 21);
     struct model *loaded = NULL;
     assert_int_equal(model_create(ARCH, SMALL, 0, &loaded, NULL), 0);
     assert_memory_not_equal(loaded->buffers, h.m->buffers, h.m->n_buffers * sizeof(double));
@@ -295,20 +227,7 @@ static void test_reservoir_travels_in_buffers(void **state)
     model_params_changed(loaded);
     assert_int_equal(model_forward(loaded, &h.batch, 0, NULL, out), 0);
     model_destroy(loaded);
-    model_destroy(h.m);
-}
-
-#define N_MONTHS 220
-
-static void make_plan(struct split_plan *plan)
-{
-    double values[N_MONTHS];
-    rng r;
-    rng_seed(&r, 77);
-    for (int t = 0; t < N_MONTHS; t++)
-        values[t] = 60 + 50 * sin(2 * M_PI * t / 40.0) + 5 * rng_normal(&r);
-    assert_int_equal(
-        series_prepare(values, N_MONTHS, 1800 * 12, PROTOCOL_PAPER, -1, 24, 6, plan, NULL), 0);
+    harness_free(&h);
 }
 
 struct calls {
@@ -328,7 +247,7 @@ static void test_trainer_fits_in_closed_form(void **state)
 {
     (void)state;
     struct split_plan plan;
-    make_plan(&plan);
+    harness_sine_plan(&plan);
     struct train_options o;
     train_options_default(&o);
     o.epochs = 5;

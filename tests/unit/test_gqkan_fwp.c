@@ -1,9 +1,8 @@
 /* Tests for model/gqkan_fwp: the paper's parameter count and breakdown, initialisation,
  * gradients of the whole model by central differences, thread-count invariance, and the
  * sequential recursion path agreeing with the closed form. */
-#include "testutil.h"
+#include "model_harness.h"
 #include "model/gqkan_fwp.h"
-#include "model/loss.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -81,133 +80,33 @@ static void test_initialisation(void **state)
 }
 
 /* A small configuration with every part present. */
+#define ARCH       "gated-qkan-fwp"
 #define SMALL_DIMS "window=12;horizon=5;slow_dim=4;hidden=5;fast_in=3;fast_out=4"
 #define SMALL      SMALL_DIMS ";dropout=0.3"
 #define N_SERIES   40
 
-struct harness {
-    struct model *m;
-    double series[N_SERIES];
-    size_t starts[6];
-    struct model_batch batch;
-    double out[6 * 5];
-};
-
-static void harness_init_arch(struct harness *h, const char *arch, const char *config,
-                              uint64_t seed)
-{
-    fw_error err = {0};
-    int rc = model_create(arch, config, seed, &h->m, &err);
-    if (rc)
-        print_error("%s %s: %s\n", arch, config, err.msg);
-    assert_int_equal(rc, 0);
-    rng r;
-    rng_seed(&r, seed + 100);
-    for (int k = 0; k < N_SERIES; k++) /* repeated values, as in the real data */
-        h->series[k] = floor(rng_uniform(&r) * 15) / 15.0;
-    size_t starts[6] = {0, 3, 4, 11, 17, 23};
-    memcpy(h->starts, starts, sizeof starts);
-    h->batch = (struct model_batch){h->series, h->series, h->starts, 6};
-}
-
-static void harness_init(struct harness *h, const char *config, uint64_t seed)
-{
-    harness_init_arch(h, "gated-qkan-fwp", config, seed);
-}
-
-static double harness_loss(struct harness *h, struct pool *pool, double *grad_out)
-{
-    struct model_run run = {pool, {{0}}};
-    rng_seed(&run.dropout, 99); /* the same dropout mask on every call */
-    assert_int_equal(model_forward(h->m, &h->batch, 1, &run, h->out), 0);
-    double target[6 * 5];
-    for (size_t k = 0; k < 6; k++)
-        for (int j = 0; j < 5; j++)
-            target[k * 5 + j] = h->series[h->starts[k] + 12 + j];
-    double dout[6 * 5];
-    double loss = loss_peak_mse(30, h->out, target, 1.0, dout);
-    if (grad_out) {
-        model_zero_grad(h->m);
-        assert_int_equal(model_backward(h->m, &run, dout), 0);
-        memcpy(grad_out, h->m->grads, h->m->n_params * sizeof(double));
-    }
-    return loss;
-}
-
-static void check_arch_gradients(const char *arch, const char *config)
-{
-    struct harness h;
-    harness_init_arch(&h, arch, config, 5);
-    struct model *m = h.m;
-    double *grad = malloc(m->n_params * sizeof(double));
-    harness_loss(&h, NULL, grad);
-    /* Fourth-order central differences: truncation O(h^4) and rounding O(eps/h) both stay far
-     * below the 1e-6 tolerance, which the second-order formula cannot manage for every
-     * parameter of a model this deep. */
-    const double step = 3e-4;
-    size_t failures = 0;
-    for (size_t k = 0; k < m->n_params; k++) {
-        double keep = m->params[k], f[4];
-        const double offsets[4] = {-2, -1, 1, 2};
-        for (int s = 0; s < 4; s++) {
-            m->params[k] = keep + offsets[s] * step;
-            model_params_changed(m);
-            f[s] = harness_loss(&h, NULL, NULL);
-        }
-        m->params[k] = keep;
-        model_params_changed(m);
-        double fd = (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * step);
-        if (tu_reldiff(fd, grad[k], 1e-4) >= 1e-6) {
-            print_error("%s %s: param %zu: fd %.12g analytic %.12g\n", arch, config, k, fd,
-                        grad[k]);
-            failures++;
-        }
-    }
-    assert_int_equal(failures, 0);
-    free(grad);
-    model_destroy(m);
-}
-
-static void check_model_gradients(const char *config)
-{
-    check_arch_gradients("gated-qkan-fwp", config);
-}
+/* Values repeated (quantised to k/15), as in the real data, and six windows with overlapping
+ * starts. Every configuration below has window 12 and horizon 5. */
+static const size_t STARTS[6] = {0, 3, 4, 11, 17, 23};
+static const struct harness_shape SHAPE = {
+    .n_series = N_SERIES, .n_windows = 6, .levels = 15, .starts = STARTS};
 
 static void test_model_gradients(void **state)
 {
     (void)state;
-    check_model_gradients(SMALL);
-    check_model_gradients(SMALL ";readout=born");
-    check_model_gradients(SMALL_DIMS ";batchnorm=0;dropout=0");
-    check_model_gradients(SMALL ";slow_reps=2;fast_reps=1;recurrence=parallel");
-    check_model_gradients(SMALL ";slow_reps=2;fast_reps=1");
-    check_model_gradients(SMALL ";recurrence=parallel");
-    check_model_gradients(SMALL ";recurrence=sequential");
-}
-
-static void check_threads_identical(const char *arch, const char *config)
-{
-    struct harness h1, h2;
-    harness_init_arch(&h1, arch, config, 11);
-    harness_init_arch(&h2, arch, config, 11);
-    struct pool *pool = NULL;
-    assert_int_equal(pool_create(2, &pool), 0);
-    double *g1 = malloc(h1.m->n_params * sizeof(double));
-    double *g2 = malloc(h2.m->n_params * sizeof(double));
-    double l1 = harness_loss(&h1, NULL, g1);
-    double l2 = harness_loss(&h2, pool, g2);
-    assert_memory_equal(&l1, &l2, sizeof l1);
-    assert_memory_equal(h1.out, h2.out, sizeof h1.out);
-    assert_memory_equal(g1, g2, h1.m->n_params * sizeof(double));
-    pool_destroy(pool);
-    free(g1), free(g2);
-    model_destroy(h1.m), model_destroy(h2.m);
+    harness_check_gradients(&SHAPE, ARCH, SMALL, 5);
+    harness_check_gradients(&SHAPE, ARCH, SMALL ";readout=born", 5);
+    harness_check_gradients(&SHAPE, ARCH, SMALL_DIMS ";batchnorm=0;dropout=0", 5);
+    harness_check_gradients(&SHAPE, ARCH, SMALL ";slow_reps=2;fast_reps=1;recurrence=parallel", 5);
+    harness_check_gradients(&SHAPE, ARCH, SMALL ";slow_reps=2;fast_reps=1", 5);
+    harness_check_gradients(&SHAPE, ARCH, SMALL ";recurrence=parallel", 5);
+    harness_check_gradients(&SHAPE, ARCH, SMALL ";recurrence=sequential", 5);
 }
 
 static void test_threads_give_identical_results(void **state)
 {
     (void)state;
-    check_threads_identical("gated-qkan-fwp", SMALL);
+    harness_check_threads(&SHAPE, ARCH, SMALL, 11, 0);
 }
 
 /* The three exact recursion paths give the same outputs and gradients. */
@@ -218,7 +117,7 @@ static void test_recurrence_paths_agree(void **state)
     struct harness h[3];
     double *g[3];
     for (int i = 0; i < 3; i++) {
-        harness_init(&h[i], configs[i], 13);
+        harness_init(&h[i], &SHAPE, ARCH, configs[i], 13);
         g[i] = malloc(h[i].m->n_params * sizeof(double));
         harness_loss(&h[i], NULL, g[i]);
     }
@@ -230,7 +129,7 @@ static void test_recurrence_paths_agree(void **state)
     }
     for (int i = 0; i < 3; i++) {
         free(g[i]);
-        model_destroy(h[i].m);
+        harness_free(&h[i]);
     }
 }
 
@@ -238,7 +137,7 @@ static void test_eval_uses_running_statistics(void **state)
 {
     (void)state;
     struct harness h;
-    harness_init(&h, SMALL, 3);
+    harness_init(&h, &SHAPE, ARCH, SMALL, 3);
     double out1[30], out2[30];
     /* evaluation is deterministic and independent of the batch it is in */
     assert_int_equal(model_forward(h.m, &h.batch, 0, NULL, out1), 0);
@@ -248,7 +147,7 @@ static void test_eval_uses_running_statistics(void **state)
     /* training with batch statistics needs at least two windows */
     struct model_run run = {NULL, {{0}}};
     assert_int_not_equal(model_forward(h.m, &one, 1, &run, out2), 0);
-    model_destroy(h.m);
+    harness_free(&h);
 }
 
 /* Evaluation caches the slow programmer per value: the numbers must not depend on what was
@@ -257,8 +156,8 @@ static void test_eval_cache_is_exact(void **state)
 {
     (void)state;
     struct harness a, b;
-    harness_init(&a, SMALL, 21);
-    harness_init(&b, SMALL, 21);
+    harness_init(&a, &SHAPE, ARCH, SMALL, 21);
+    harness_init(&b, &SHAPE, ARCH, SMALL, 21);
     double out_a[30], out_b[30], scratch[30];
     /* a: straight away; b: after evaluating other windows, one at a time and in odd batches */
     assert_int_equal(model_forward(a.m, &a.batch, 0, NULL, out_a), 0);
@@ -278,7 +177,7 @@ static void test_eval_cache_is_exact(void **state)
     model_params_changed(a.m);
     assert_int_equal(model_forward(a.m, &a.batch, 0, NULL, out_a), 0);
     assert_memory_equal(out_a, out_b, sizeof out_a);
-    model_destroy(a.m), model_destroy(b.m);
+    harness_free(&a), harness_free(&b);
 }
 
 /* ---- the rest of the family (paper.md §1.1, §1.8) ---- */
@@ -339,23 +238,26 @@ static void test_variant_parameter_counts(void **state)
 static void test_variant_gradients(void **state)
 {
     (void)state;
-    check_model_gradients(SMALL ";slow_preacts=0");
-    check_arch_gradients("gqkan-fwp", SMALL);
-    check_arch_gradients("gqkan-fwp", SMALL ";recurrence=sequential;batchnorm=0");
-    check_arch_gradients("gqkanfwp", "window=12;horizon=5;hidden=5;fast_in=3;fast_out=4");
-    check_arch_gradients("gqkan-qfwp", "slow_dim=4;" VQC_SMALL);
-    check_arch_gradients("gqkan-qfwp", "slow_dim=4;" VQC_SMALL ";recurrence=parallel");
-    check_arch_gradients("qfwp", VQC_SMALL);
-    check_arch_gradients("qfwp", VQC_SMALL ";batchnorm=0");
+    harness_check_gradients(&SHAPE, ARCH, SMALL ";slow_preacts=0", 5);
+    harness_check_gradients(&SHAPE, "gqkan-fwp", SMALL, 5);
+    harness_check_gradients(&SHAPE, "gqkan-fwp", SMALL ";recurrence=sequential;batchnorm=0", 5);
+    harness_check_gradients(&SHAPE, "gqkanfwp", "window=12;horizon=5;hidden=5;fast_in=3;fast_out=4",
+                            5);
+    harness_check_gradients(&SHAPE, "gqkan-qfwp", "slow_dim=4;" VQC_SMALL, 5);
+    harness_check_gradients(&SHAPE, "gqkan-qfwp", "slow_dim=4;" VQC_SMALL ";recurrence=parallel",
+                            5);
+    harness_check_gradients(&SHAPE, "qfwp", VQC_SMALL, 5);
+    harness_check_gradients(&SHAPE, "qfwp", VQC_SMALL ";batchnorm=0", 5);
 }
 
 static void test_variant_threads(void **state)
 {
     (void)state;
-    check_threads_identical("gqkan-fwp", SMALL);
-    check_threads_identical("gqkanfwp", "window=12;horizon=5;hidden=5;fast_in=3;fast_out=4");
-    check_threads_identical("gqkan-qfwp", "slow_dim=4;" VQC_SMALL);
-    check_threads_identical("qfwp", VQC_SMALL);
+    harness_check_threads(&SHAPE, "gqkan-fwp", SMALL, 11, 0);
+    harness_check_threads(&SHAPE, "gqkanfwp", "window=12;horizon=5;hidden=5;fast_in=3;fast_out=4",
+                          11, 0);
+    harness_check_threads(&SHAPE, "gqkan-qfwp", "slow_dim=4;" VQC_SMALL, 11, 0);
+    harness_check_threads(&SHAPE, "qfwp", VQC_SMALL, 11, 0);
 }
 
 int main(void)
