@@ -105,27 +105,17 @@ static double time_epochs(const struct split_plan *plan, const char *config, int
  * for models that have one). */
 static void per_model_table(const struct split_plan *plan, double gated_epoch, int epochs)
 {
-    printf("
-           | model(paper protocol, 2 threads) | parameters | s / epoch(median of % d) |
-           vs "
-              "gated-qkan-fwp |
-           | -- - | -- - | -- - | -- - |
-           ",
+    printf("\n| model (paper protocol, 2 threads) | parameters | s/epoch (median of %d) | vs "
+           "gated-qkan-fwp |\n|---|---|---|---|\n",
            epochs);
     for (size_t i = 0; i < model_registry_count(); i++) {
         const struct model_ops *ops = model_registry_at(i);
-        size_t n_params = 0;
-        double sec = !strcmp(ops->name, "gated-qkan-fwp")
-                         ? gated_epoch
-                         : time_arch_epochs(plan, ops->name, "", 2, epochs, &n_params);
-        if (!strcmp(ops->name, "gated-qkan-fwp"))
-            n_params = 12474;
-        printf("| %s%s | %zu | %.3f s | %.2fx |
-               ", ops->name,
-                   ops->fit_closed_form
-                   ? " (closed-form fit)"
-                   : "",
-               n_params, sec, sec / gated_epoch);
+        int gated = !strcmp(ops->name, "gated-qkan-fwp");
+        size_t n_params = 12474;
+        double sec =
+            gated ? gated_epoch : time_arch_epochs(plan, ops->name, "", 2, epochs, &n_params);
+        printf("| %s%s | %zu | %.3f s | %.2fx |\n", ops->name,
+               ops->fit_closed_form ? " (closed-form fit)" : "", n_params, sec, sec / gated_epoch);
         fflush(stdout);
     }
 }

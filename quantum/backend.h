@@ -40,7 +40,7 @@ struct qbackend_ops {
     /* p0[n], and zeros[n] (may be NULL; left 0 when no shots were drawn) */
     int (*fetch)(struct qbackend *b, struct qjob *job, double *p0, uint64_t *zeros, fw_error *err);
     int (*cancel)(struct qbackend *b, struct qjob *job, fw_error *err);
-    /* The provider's job ids, comma-separated, for display and the quantum_jobs table. */
+    /* The provider's job ids, comma-separated, for display (a quantum job's progress). */
     void (*job_ids)(const struct qjob *job, char *buf, size_t size);
     void (*job_free)(struct qjob *job);
     void (*destroy)(struct qbackend *b);
