@@ -260,7 +260,7 @@ static void test_409_conflict(void **state)
 {
     (void)state;
     /* a job cancelled while still queued: start two, the second waits for the only worker */
-    int64_t running = it_train_start(srv, 48, 200, "");
+    int64_t running = it_train_start(srv, 48, 10000, ""); /* until cancelled */
     cancelled_job = it_train_start(srv, 24, 2, "");
     struct it_resp r;
     char path[64];

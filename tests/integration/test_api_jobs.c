@@ -117,7 +117,7 @@ static void test_concurrent_forecasts_while_training(void **state)
     it_post_json(srv, "/forecast", b, &rb);
     IT_STATUS(&rb, 200);
 
-    int64_t job = it_train_start(srv, 48, 200, "");
+    int64_t job = it_train_start(srv, 48, 10000, ""); /* until cancelled */
     int one = 1;
     json_t *j = it_job_wait(srv, job, running_from_epoch, &one, 60);
     assert_string_equal(JS(j, "state"), "running");
@@ -274,7 +274,7 @@ static void test_cancel_running(void **state)
 {
     (void)state;
     size_t models = it_model_count(srv);
-    int64_t job = it_train_start(srv, 48, 200, "");
+    int64_t job = it_train_start(srv, 48, 10000, ""); /* until cancelled */
     int one = 1;
     json_t *j = it_job_wait(srv, job, running_from_epoch, &one, 60);
     json_decref(j);
@@ -335,7 +335,7 @@ static void test_queue_full(void **state)
     const char *args[] = {"--max-jobs", "1", NULL};
     struct itest_server *s = its_start(args, NULL);
     int64_t model = it_train_tiny(s, 1);
-    int64_t job = it_train_start(s, 48, 200, "");
+    int64_t job = it_train_start(s, 48, 10000, ""); /* until cancelled */
     char *before = it_snapshot(s);
     struct it_resp r;
     char body[256];
