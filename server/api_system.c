@@ -106,4 +106,9 @@ void api_static(const struct http_request *req, struct http_response *resp)
     }
     http_respond_owned(resp, 200, content_type_of(real_file), buf, got);
     http_add_header(resp, "Cache-Control", "no-cache");
+    /* the dashboard runs only its own files (no inline script or style) and is never framed */
+    http_add_header(resp, "Content-Security-Policy",
+                    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                    "form-action 'none'; object-src 'none'");
+    http_add_header(resp, "Referrer-Policy", "no-referrer");
 }

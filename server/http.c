@@ -3,6 +3,7 @@
 #include "server/app.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -218,6 +219,31 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* Percent-decoding of the path and the query arguments: MHD's own, except that %00 stays as it
+ * is. A decoded NUL would cut the string the handlers see ("/index.html%00.js" would name
+ * index.html); kept literal, it names nothing. Returns the new length. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls, (void)conn;
+    char *w = s;
+    for (const char *r = s; *r;) {
+        if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2]) &&
+            !(r[1] == '0' && r[2] == '0')) {
+            *w++ = (char)(hex_value(r[1]) * 16 + hex_value(r[2]));
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct request_state *st,
                                      struct http_response *resp)
 {
@@ -376,7 +402,7 @@ int http_server_start(const struct http_config *cfg, struct app *app, struct htt
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(cfg->timeout_seconds > 0 ? cfg->timeout_seconds : 30),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)1000, MHD_OPTION_END);
+        (unsigned)1000, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!srv->daemon) {
         free(srv);
         return fw_error_set(err, FW_EIO, "cannot listen on %s:%d (in use, or not allowed)",

@@ -417,9 +417,9 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *ctx)
 static void clear_headers(struct it_resp *r)
 {
     free(r->location), free(r->allow), free(r->content_type), free(r->www_authenticate);
-    free(r->content_disposition), free(r->retry_after);
+    free(r->content_disposition), free(r->retry_after), free(r->csp), free(r->nosniff);
     r->location = r->allow = r->content_type = r->www_authenticate = r->content_disposition =
-        r->retry_after = NULL;
+        r->retry_after = r->csp = r->nosniff = NULL;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t n, void *ctx)
@@ -430,12 +430,17 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ctx)
         clear_headers(r); /* a new response (after a 100 Continue) */
         return len;
     }
-    static const char *const names[] = {
-        "Location",   "Allow", "Content-Type", "WWW-Authenticate", "Content-Disposition",
-        "Retry-After"};
+    static const char *const names[] = {"Location",
+                                        "Allow",
+                                        "Content-Type",
+                                        "WWW-Authenticate",
+                                        "Content-Disposition",
+                                        "Retry-After",
+                                        "Content-Security-Policy",
+                                        "X-Content-Type-Options"};
     char **slots[] = {
-        &r->location,   &r->allow, &r->content_type, &r->www_authenticate, &r->content_disposition,
-        &r->retry_after};
+        &r->location,    &r->allow, &r->content_type, &r->www_authenticate, &r->content_disposition,
+        &r->retry_after, &r->csp,   &r->nosniff};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t k = strlen(names[i]);
         if (len > k && ptr[k] == ':' && !strncasecmp(ptr, names[i], k)) {

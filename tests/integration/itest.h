@@ -94,7 +94,8 @@ struct it_resp {
     char *body; /* NUL-terminated */
     size_t len;
     char *location, *allow, *content_type, *www_authenticate, *content_disposition, *retry_after;
-    char what[160]; /* "METHOD path", for messages */
+    char *csp, *nosniff; /* Content-Security-Policy, X-Content-Type-Options */
+    char what[160];      /* "METHOD path", for messages */
 };
 
 /* Performs a request; never fails the test by itself. */

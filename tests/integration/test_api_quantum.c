@@ -286,6 +286,32 @@ static void test_provider_failure(void **state)
     json_decref(o);
 }
 
+/* After every run above: no key, token or CRN in the server's log or in any job it shows. */
+static void test_no_secrets_anywhere(void **state)
+{
+    (void)state;
+    char *log = its_log(srv);
+    for (int64_t id = 1; id < 100; id++) {
+        char path[64];
+        snprintf(path, sizeof path, "/jobs/%lld", (long long)id);
+        struct it_resp r;
+        it_get(srv, path, &r);
+        if (r.status == 404) {
+            it_resp_free(&r);
+            break;
+        }
+        IT_STATUS(&r, 200);
+        const char *secrets[] = {IONQ_KEY, IBM_KEY, IBM_CRN, "Bearer", "apiKey"};
+        for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
+            assert_null(strstr(r.body, secrets[i]));
+            assert_null(strstr(log, secrets[i]));
+        }
+        it_resp_free(&r);
+    }
+    assert_true(strlen(log) > 0);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_ibm_forecast),
         cmocka_unit_test(test_provider_failure),
         cmocka_unit_test(test_cancel_reaches_provider),
+        cmocka_unit_test(test_no_secrets_anywhere),
     };
     return cmocka_run_group_tests_name("integration: quantum backends", tests, group_setup,
                                        group_teardown);
