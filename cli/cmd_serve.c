@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 struct serve_args {
-    const char *bind, *db, *token_file, *static_dir, *data_dir;
+    const char *bind, *db, *token_file, *static_dir, *data_dir, *cors;
     long port, workers, threads, train_threads, timeout, max_body, max_jobs;
     int quiet;
 };
@@ -58,12 +58,14 @@ int cmd_serve(int argc, char **argv)
                                             {"data", required_argument, 0, 'D'},
                                             {"max-jobs", required_argument, 0, 'j'},
                                             {"quiet", no_argument, 0, 'q'},
+                                            {"cors-origins", required_argument, 0, 'C'},
                                             {0, 0, 0, 0}};
     struct serve_args a = {0};
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     a.bind = env_or("FWPCAST_BIND", "127.0.0.1");
     a.static_dir = env_or("FWPCAST_STATIC", access("static", R_OK) == 0 ? "static" : NULL);
     a.token_file = env_or("FWPCAST_TOKEN_FILE", NULL);
+    a.cors = env_or("FWPCAST_CORS_ORIGINS", NULL);
     a.data_dir = cli_data_dir();
     a.workers = 1;
     a.threads = online > 1 ? online : 2;
@@ -118,6 +120,9 @@ int cmd_serve(int argc, char **argv)
         case 'D':
             a.data_dir = optarg;
             break;
+        case 'C':
+            a.cors = optarg;
+            break;
         case 'q':
             a.quiet = 1;
             break;
@@ -153,6 +158,7 @@ int cmd_serve(int argc, char **argv)
                              .data_dir = a.data_dir,
                              .static_dir = a.static_dir,
                              .token = token,
+                             .cors_origins = a.cors,
                              .workers = (int)a.workers,
                              .train_threads = (int)a.train_threads,
                              .max_queued_jobs = (int)a.max_jobs,

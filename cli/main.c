@@ -15,7 +15,7 @@ struct command {
 static const struct command commands[] = {
     {"serve", cmd_serve,
      "run the HTTP service: [--port 8080] [--bind 127.0.0.1] [--db PATH] [--workers N] "
-     "[--token-file F] [--static DIR] [--max-body BYTES]"},
+     "[--token-file F] [--static DIR] [--max-body BYTES] [--cors-origins URL,URL]"},
     {"healthcheck", cmd_healthcheck, "exit 0 if the local service answers /healthz"},
     {"init", cmd_init, "create the database and load the bundled SILSO data if it is empty"},
     {"import", cmd_import, "import a series: fwpcast import FILE [--name NAME] [--db PATH]"},

@@ -372,7 +372,58 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static void app_route(struct app *app, const struct http_request *in, struct http_response *resp);
+
+/* 1 when origin is one of the comma-separated allowed origins (exact, case-sensitive). */
+static int cors_allowed(const char *allowed, const char *origin)
+{
+    if (!allowed || !origin || !*origin)
+        return 0;
+    size_t n = strlen(origin);
+    for (const char *p = allowed; *p;) {
+        size_t len = strcspn(p, ",");
+        while (len && *p == ' ')
+            p++, len--;
+        size_t trimmed = len;
+        while (trimmed && p[trimmed - 1] == ' ')
+            trimmed--;
+        if (trimmed == n && !strncmp(p, origin, n))
+            return 1;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+/* CORS for an allowed origin: its preflight is answered here; other answers carry the header. */
+static int cors_preflight(const struct app *app, const struct http_request *req,
+                          struct http_response *resp)
+{
+    if (!cors_allowed(app->cfg.cors_origins, req->origin) || strcmp(req->method, "OPTIONS"))
+        return 0;
+    http_respond(resp, 204, NULL, "", 0);
+    http_add_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE");
+    http_add_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+    http_add_header(resp, "Access-Control-Max-Age", "600");
+    return 1;
+}
+
 void app_handle(struct app *app, const struct http_request *in, struct http_response *resp)
+{
+    if (cors_preflight(app, in, resp)) {
+        http_add_header(resp, "Access-Control-Allow-Origin", in->origin);
+        http_add_header(resp, "Vary", "Origin");
+        return;
+    }
+    app_route(app, in, resp);
+    if (cors_allowed(app->cfg.cors_origins, in->origin)) {
+        http_add_header(resp, "Access-Control-Allow-Origin", in->origin);
+        http_add_header(resp, "Vary", "Origin");
+    }
+}
+
+static void app_route(struct app *app, const struct http_request *in, struct http_response *resp)
 {
     double t0 = now_seconds();
     struct http_request req = *in;

@@ -15,13 +15,16 @@
 
 struct app_config {
     const char *db_path;
-    const char *data_dir;   /* bundled SILSO files and models/default.fwp */
-    const char *static_dir; /* the dashboard; NULL: none */
-    const char *token;      /* NULL or "": writes need no token */
-    int workers;            /* training threads */
-    int train_threads;      /* threads per training job */
-    int max_queued_jobs;    /* queued + running training jobs accepted at once */
-    size_t max_points;      /* points per dataset */
+    const char *data_dir;     /* bundled SILSO files and models/default.fwp */
+    const char *static_dir;   /* the dashboard; NULL: none */
+    const char *token;        /* NULL or "": writes need no token */
+    const char *cors_origins; /* comma-separated origins a browser may call the API from
+                                 (exact match, e.g. "https://lab.example.org"); NULL or "": no
+                                 cross-origin access (no CORS headers at all) */
+    int workers;              /* training threads */
+    int train_threads;        /* threads per training job */
+    int max_queued_jobs;      /* queued + running training jobs accepted at once */
+    size_t max_points;        /* points per dataset */
     int max_epochs;
     int quiet;
 };

@@ -340,6 +340,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     req.authorization =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    req.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
     req.body = st->body ? st->body : "";
     req.body_len = st->len;
     req.app = srv->app;

@@ -18,7 +18,7 @@
 #include "model/error.h"
 
 #define HTTP_MAX_QUERY   16
-#define HTTP_MAX_HEADERS 4
+#define HTTP_MAX_HEADERS 8
 
 struct app; /* server/app.h */
 
@@ -27,6 +27,7 @@ struct http_request {
     const char *path;          /* without the query string */
     const char *content_type;  /* NULL if none */
     const char *authorization; /* NULL if none */
+    const char *origin;        /* the Origin header (CORS), NULL if none */
     const char *body;
     size_t body_len;
     size_t n_query;

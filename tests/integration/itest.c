@@ -437,10 +437,19 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ctx)
                                         "Content-Disposition",
                                         "Retry-After",
                                         "Content-Security-Policy",
-                                        "X-Content-Type-Options"};
-    char **slots[] = {
-        &r->location,    &r->allow, &r->content_type, &r->www_authenticate, &r->content_disposition,
-        &r->retry_after, &r->csp,   &r->nosniff};
+                                        "X-Content-Type-Options",
+                                        "Access-Control-Allow-Origin",
+                                        "Access-Control-Allow-Methods"};
+    char **slots[] = {&r->location,
+                      &r->allow,
+                      &r->content_type,
+                      &r->www_authenticate,
+                      &r->content_disposition,
+                      &r->retry_after,
+                      &r->csp,
+                      &r->nosniff,
+                      &r->acao,
+                      &r->acam};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t k = strlen(names[i]);
         if (len > k && ptr[k] == ':' && !strncasecmp(ptr, names[i], k)) {

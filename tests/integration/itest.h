@@ -95,6 +95,7 @@ struct it_resp {
     size_t len;
     char *location, *allow, *content_type, *www_authenticate, *content_disposition, *retry_after;
     char *csp, *nosniff; /* Content-Security-Policy, X-Content-Type-Options */
+    char *acao, *acam;   /* Access-Control-Allow-Origin, -Allow-Methods */
     char what[160];      /* "METHOD path", for messages */
 };
 

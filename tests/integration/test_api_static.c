@@ -2,7 +2,8 @@
  * Integration: the dashboard's static files on a real server — served with their types and the
  * security headers (a Content-Security-Policy that forbids inline code and framing, nosniff),
  * and nothing outside the static directory reachable: `..` segments raw and percent-encoded,
- * encoded slashes and backslashes, and symlinks that lead out of it all give 404.
+ * encoded slashes and backslashes, and symlinks that lead out of it all give 404. And CORS: off
+ * by default (no header for any origin), on for the allow-list of --cors-origins only.
  */
 #include "itest.h"
 
@@ -12,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static struct itest_server *srv;
+static struct itest_server *srv, *cors;
 static char *dir; /* the static directory: index.html, js/app.js, and symlinks */
 
 static int group_setup(void **state)
@@ -38,14 +39,17 @@ static int group_setup(void **state)
     assert_int_equal(tu_write_file(secret, "s3cret", 6), 0);
     const char *args[] = {"--static", dir, NULL};
     srv = its_start(args, NULL);
+    const char *cargs[] = {"--cors-origins", "https://lab.example.org, http://localhost:3000",
+                           NULL};
+    cors = its_start(cargs, NULL);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    its_stop(srv);
-    its_free(srv);
+    its_stop(srv), its_stop(cors);
+    its_free(srv), its_free(cors);
     char secret[1024];
     snprintf(secret, sizeof secret, "%s/../fwpcast-secret-%d", dir, (int)getpid());
     unlink(secret);
@@ -128,11 +132,69 @@ static void test_nothing_outside(void **state)
     }
 }
 
+static void request_from(struct itest_server *s, const char *method, const char *path,
+                         const char *origin, struct it_resp *r)
+{
+    char header[256];
+    snprintf(header, sizeof header, "Origin: %s", origin);
+    const char *headers[] = {header, "Access-Control-Request-Method: POST", NULL};
+    struct it_req rq = {.method = method, .path = path, .headers = headers};
+    it_do(s, &rq, r);
+}
+
+static void test_cors(void **state)
+{
+    (void)state;
+    struct it_resp r;
+    /* off by default: no header for any origin, and no preflight */
+    request_from(srv, "GET", "/healthz", "https://lab.example.org", &r);
+    IT_STATUS(&r, 200);
+    assert_null(r.acao);
+    it_resp_free(&r);
+    request_from(srv, "OPTIONS", "/forecast", "https://lab.example.org", &r);
+    assert_int_not_equal(r.status, 204);
+    assert_null(r.acao);
+    it_resp_free(&r);
+    /* the allow-list: an allowed origin gets its own name back, on answers and preflights */
+    request_from(cors, "GET", "/healthz", "http://localhost:3000", &r);
+    IT_STATUS(&r, 200);
+    assert_string_equal(r.acao, "http://localhost:3000");
+    it_resp_free(&r);
+    request_from(cors, "OPTIONS", "/forecast", "https://lab.example.org", &r);
+    IT_STATUS(&r, 204);
+    assert_string_equal(r.acao, "https://lab.example.org");
+    assert_non_null(strstr(r.acam, "POST"));
+    it_resp_free(&r);
+    /* a problem answer to an allowed origin is readable by it too */
+    request_from(cors, "GET", "/datasets/999999", "https://lab.example.org", &r);
+    IT_PROBLEM(&r, 404);
+    assert_string_equal(r.acao, "https://lab.example.org");
+    it_resp_free(&r);
+    /* anything else is not: prefixes, suffixes, other schemes, null */
+    const char *others[] = {"https://lab.example.org.evil.com",
+                            "https://lab.example.or",
+                            "http://lab.example.org",
+                            "null",
+                            "https://evil.com",
+                            "http://localhost:30000"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        request_from(cors, "GET", "/healthz", others[i], &r);
+        IT_STATUS(&r, 200);
+        assert_null(r.acao);
+        it_resp_free(&r);
+        request_from(cors, "OPTIONS", "/forecast", others[i], &r);
+        assert_int_not_equal(r.status, 204);
+        assert_null(r.acao);
+        it_resp_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_served_with_headers),
         cmocka_unit_test(test_nothing_outside),
+        cmocka_unit_test(test_cors),
     };
     return cmocka_run_group_tests_name("integration: static files", tests, group_setup,
                                        group_teardown);
