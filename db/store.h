@@ -302,6 +302,13 @@ int store_job_mark_interrupted(sqlite3 *db, int *count, fw_error *err);
 /* Number of jobs in each state, indexed by enum store_job_state (counts[0] unused). */
 int store_job_count_by_state(sqlite3 *db, int64_t counts[8], fw_error *err);
 
+/* Records (or updates) the provider work a quantum job submitted: one row per (job, provider)
+ * holding the provider's job ids (comma-separated), their state, the circuits and shots in all,
+ * and a cost document (JSON text, may be NULL). The job must exist. */
+int store_quantum_job_record(sqlite3 *db, int64_t job_id, const char *provider,
+                             const char *remote_ids, const char *state, int64_t circuits,
+                             int64_t shots, const char *cost_json, fw_error *err);
+
 /* Deletes a job (and its quantum jobs). */
 int store_job_delete(sqlite3 *db, int64_t id, fw_error *err);
 

@@ -276,6 +276,16 @@ static void on_quantum_update(void *ctx, const char *job_ids, enum qjob_state st
     if (text)
         store_job_set_result(w->db, w->id, text, &err);
     free(text);
+    /* and the provider work, in the quantum_jobs table (kept after the result replaces this) */
+    json_t *q = w->quantum;
+    char *cost = json_dumps(q, JSON_COMPACT);
+    if (store_quantum_job_record(w->db, w->id, json_string_value(json_object_get(q, "backend")),
+                                 job_ids, qjob_state_name(state),
+                                 json_integer_value(json_object_get(q, "circuits")),
+                                 json_integer_value(json_object_get(q, "shots_total")), cost, &err))
+        fprintf(stderr, "fwpcast: job %lld: recording its provider jobs: %s\n", (long long)w->id,
+                err.msg);
+    free(cost);
     static const double progress[] = {0.1, 0.5, 1.0, 1.0, 1.0};
     struct store_job_progress p = {progress[state <= QJOB_CANCELLED ? state : 0], 0, NAN, NULL};
     if (store_job_update_progress(w->db, w->id, &p, &err) == FW_ECANCELLED)

@@ -14,6 +14,7 @@
 #include "tests/fakes/fake_ionq.c"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,19 @@ static void test_ionq_forecast(void **state)
     values_of(JO(job, "result"), cloud, H);
     assert_true(max_diff(exact, cloud, H) < 1e-6);
     json_decref(job);
+    /* the provider work is on record in the quantum_jobs table */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(srv->db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM quantum_jobs WHERE provider = 'ionq' "
+                                        "AND state = 'done' AND circuits = 200 AND remote_id <> ''",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_true(sqlite3_column_int(stmt, 0) >= 1);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
     /* the fake saw the circuits as one multi-circuit job with debiasing off */
     char *body = fake_ionq_last_job_body(ionq);
     assert_non_null(strstr(body, "ionq.multi-circuit.v1"));

@@ -671,6 +671,47 @@ static void test_forecast_insert(void **state)
     free(p);
 }
 
+static int count_rows(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    int n = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return n;
+}
+
+/* The provider work of a quantum job: one row per (job, provider), updated in place, gone with
+ * the job; bad arguments and unknown jobs change nothing. */
+static void test_quantum_jobs(void **state)
+{
+    struct fixture *f = *state;
+    fw_error err = {0};
+    int64_t id = 0;
+    assert_int_equal(store_job_create(f->db, STORE_JOB_QUANTUM, "{}", 0, &id, &err), 0);
+    assert_int_equal(
+        store_quantum_job_record(f->db, id, "ionq", "a1", "queued", 200, 204800, NULL, &err), 0);
+    assert_int_equal(store_quantum_job_record(f->db, id, "ionq", "a1", "done", 200, 204800,
+                                              "{\"backend\":\"ionq\"}", &err),
+                     0);
+    assert_int_equal(count_rows(f->db, "SELECT count(*) FROM quantum_jobs"), 1);
+    assert_int_equal(count_rows(f->db, "SELECT count(*) FROM quantum_jobs WHERE state = 'done' "
+                                       "AND remote_id = 'a1' AND shots = 204800"),
+                     1);
+    assert_int_equal(
+        store_quantum_job_record(f->db, id + 100, "ionq", "x", "queued", 1, 1, NULL, &err),
+        FW_ENOTFOUND);
+    assert_int_equal(store_quantum_job_record(f->db, id, "", "x", "queued", 1, 1, NULL, &err),
+                     FW_EINVAL);
+    assert_int_equal(store_quantum_job_record(f->db, id, "ibm", "x", NULL, 1, 1, NULL, &err),
+                     FW_EINVAL);
+    assert_int_equal(store_quantum_job_record(f->db, id, "ibm", "x", "queued", -1, 1, NULL, &err),
+                     FW_EINVAL);
+    assert_int_equal(count_rows(f->db, "SELECT count(*) FROM quantum_jobs"), 1);
+    assert_int_equal(store_job_delete(f->db, id, &err), 0);
+    assert_int_equal(count_rows(f->db, "SELECT count(*) FROM quantum_jobs"), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -681,7 +722,7 @@ int main(void)
         T(test_model_roundtrip),          T(test_model_validation),
         T(test_model_default_and_list),   T(test_job_lifecycle),
         T(test_job_cancel_and_restart),   cmocka_unit_test(test_job_names),
-        T(test_forecast_insert),
+        T(test_forecast_insert),          T(test_quantum_jobs),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
