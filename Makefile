@@ -136,7 +136,16 @@ unit: $(BIN) $(UNIT_BINS) $(INTEG_BINS)
 	export ASAN_OPTIONS UBSAN_OPTIONS; \
 	for t in $(UNIT_BINS); do echo "== $$t"; $$t; done; \
 	for s in $(CLI_TESTS); do echo "== $$s ($(BIN))"; sh $$s $(BIN); done; \
-	for t in $(INTEG_BINS); do echo "== $$t"; $$t; done
+	for t in $(INTEG_BINS); do echo "== $$t"; $$t; done; \
+	echo "== tests/crash/test_crash.sh ($(BIN), $(CRASH_ROUNDS) rounds)"; \
+	ROUNDS=$(CRASH_ROUNDS) sh tests/crash/test_crash.sh $(BIN)
+
+# SIGKILL at random moments during imports, training and model writes (tests/crash/): a short
+# run in every `make unit`, a long one here.
+CRASH_ROUNDS ?= 5
+.PHONY: crash
+crash: $(BIN)
+	ROUNDS=20 sh tests/crash/test_crash.sh $(BIN)
 
 asan:
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BINS) $(INTEG_BINS) BUILD=build/asan SAN=1 \
