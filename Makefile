@@ -140,6 +140,11 @@ unit: $(BIN) $(UNIT_BINS) $(INTEG_BINS)
 	echo "== tests/crash/test_crash.sh ($(BIN), $(CRASH_ROUNDS) rounds)"; \
 	ROUNDS=$(CRASH_ROUNDS) sh tests/crash/test_crash.sh $(BIN)
 
+# wrk on POST /forecast and GET /datasets/{id} while a training job runs (tests/load/load.sh).
+.PHONY: load
+load: deps $(BIN)
+	@sh tests/load/load.sh $(or $(LOAD_SECONDS),60) 64
+
 # SIGKILL at random moments during imports, training and model writes (tests/crash/): a short
 # run in every `make unit`, a long one here.
 CRASH_ROUNDS ?= 5
