@@ -418,8 +418,9 @@ static void clear_headers(struct it_resp *r)
 {
     free(r->location), free(r->allow), free(r->content_type), free(r->www_authenticate);
     free(r->content_disposition), free(r->retry_after), free(r->csp), free(r->nosniff);
+    free(r->acao), free(r->acam);
     r->location = r->allow = r->content_type = r->www_authenticate = r->content_disposition =
-        r->retry_after = r->csp = r->nosniff = NULL;
+        r->retry_after = r->csp = r->nosniff = r->acao = r->acam = NULL;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t n, void *ctx)
