@@ -485,6 +485,41 @@ static int p0_of_map(const json_t *map, int bitstrings, int counts, double *p0)
     return 0;
 }
 
+/* The result documents, in the order fetch_single tries their artifacts (§2.5). */
+static const struct {
+    const char *artifact; /* the artifact's format name */
+    const char *top;      /* v2: the member holding registers.output_all; NULL: a flat map */
+    int bitstrings, counts;
+} result_formats[] = {
+    [IONQ_PROBABILITIES_V1] = {"ionq.result.probabilities.json.v1", NULL, 0, 0},
+    [IONQ_PROBABILITIES_V2] = {"ionq.result.probabilities.json.v2", "probabilities", 1, 0},
+    [IONQ_HISTOGRAM_V1] = {"ionq.result.histogram.json.v1", NULL, 0, 1},
+    [IONQ_HISTOGRAM_V2] = {"ionq.result.histogram.json.v2", "histogram", 1, 1},
+};
+#define N_RESULT_FORMATS (sizeof result_formats / sizeof result_formats[0])
+
+static int p0_of_result(const json_t *doc, enum ionq_result_format format, double *p0)
+{
+    const char *top = result_formats[format].top;
+    const json_t *map =
+        top ? json_object_get(json_object_get(json_object_get(doc, top), "registers"), "output_all")
+            : doc;
+    return p0_of_map(map, result_formats[format].bitstrings, result_formats[format].counts, p0);
+}
+
+int ionq_result_p0(const char *text, size_t len, enum ionq_result_format format, double *p0)
+{
+    if ((size_t)format >= N_RESULT_FORMATS)
+        return FW_EINVAL;
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    double value;
+    int rc = doc && p0_of_result(doc, format, &value) == 0 ? FW_OK : FW_ECORRUPT;
+    json_decref(doc);
+    if (rc == FW_OK)
+        *p0 = value;
+    return rc;
+}
+
 /* GET a URL; 0 with the JSON document, FW_ENOTFOUND for 404/400/410 (try the next source), or a
  * hard error. */
 static int get_doc(struct ionq_backend *b, const char *url, const char *what, json_t **out,
@@ -544,7 +579,7 @@ static int fetch_single(struct ionq_backend *b, const char *id, const json_t *jo
     rc = get_doc(b, url, "results", &doc, err);
     free(url);
     if (rc == FW_OK)
-        ok = p0_of_map(doc, 0, 0, p0);
+        ok = p0_of_result(doc, IONQ_PROBABILITIES_V1, p0);
     else if (rc != FW_ENOTFOUND)
         return rc;
     json_decref(doc), doc = NULL;
@@ -552,22 +587,13 @@ static int fetch_single(struct ionq_backend *b, const char *id, const json_t *jo
         rc = get_doc(b, url, "results", &doc, err);
         free(url);
         if (rc == FW_OK)
-            ok = p0_of_map(doc, 0, 0, p0);
+            ok = p0_of_result(doc, IONQ_PROBABILITIES_V1, p0);
         else if (rc != FW_ENOTFOUND)
             return rc;
         json_decref(doc), doc = NULL;
     }
-    static const struct {
-        const char *format;
-        int bitstrings, counts, v2;
-    } formats[] = {
-        {"ionq.result.probabilities.json.v1", 0, 0, 0},
-        {"ionq.result.probabilities.json.v2", 1, 0, 1},
-        {"ionq.result.histogram.json.v1", 0, 1, 0},
-        {"ionq.result.histogram.json.v2", 1, 1, 1},
-    };
-    for (size_t f = 0; ok && job_doc && f < sizeof formats / sizeof formats[0]; f++) {
-        const char *aid = artifact_id(job_doc, formats[f].format);
+    for (size_t f = 0; ok && job_doc && f < N_RESULT_FORMATS; f++) {
+        const char *aid = artifact_id(job_doc, result_formats[f].artifact);
         if (!aid)
             continue;
         char suffix[ID_MAX + 16];
@@ -577,13 +603,7 @@ static int fetch_single(struct ionq_backend *b, const char *id, const json_t *jo
         rc = get_doc(b, url, "a result artifact", &doc, err);
         free(url);
         if (rc == FW_OK) {
-            const json_t *map = doc;
-            if (formats[f].v2) {
-                const char *top = formats[f].counts ? "histogram" : "probabilities";
-                map = json_object_get(json_object_get(json_object_get(doc, top), "registers"),
-                                      "output_all");
-            }
-            ok = p0_of_map(map, formats[f].bitstrings, formats[f].counts, p0);
+            ok = p0_of_result(doc, (enum ionq_result_format)f, p0);
         } else if (rc != FW_ENOTFOUND) {
             return rc;
         }

@@ -39,4 +39,19 @@ struct ionq_config {
 
 int ionq_backend_create(const struct ionq_config *cfg, struct qbackend **out, fw_error *err);
 
+/* The result documents IonQ serves for a single circuit (§2.5). */
+enum ionq_result_format {
+    IONQ_PROBABILITIES_V1, /* {"0": 0.25, "1": 0.75}: decimal state keys */
+    IONQ_PROBABILITIES_V2, /* {"probabilities": {"registers": {"output_all": {"0": p, "1": p}}}}
+                              with zero-padded bitstring keys, qubit 0 last */
+    IONQ_HISTOGRAM_V1,     /* counts, decimal state keys */
+    IONQ_HISTOGRAM_V2,     /* {"histogram": {"registers": {"output_all": counts}}}, bitstrings */
+};
+
+/* P(0) of qubit 0 from len bytes of a result document in the given format, as fetch reads it:
+ * probabilities must sum to between 0.5 and 1.5, counts to more than 0; a missing key is 0. Returns
+ * 0, FW_ECORRUPT when the text is not such a document, or FW_EINVAL for an unknown format.
+ * Exposed for tests. */
+int ionq_result_p0(const char *text, size_t len, enum ionq_result_format format, double *p0);
+
 #endif

@@ -522,6 +522,41 @@ static void test_fake_protocol(void **state)
     fake_ionq_stop(fake);
 }
 
+/* ---- the result reader -------------------------------------------------------------------- */
+
+static void test_result_p0(void **state)
+{
+    (void)state;
+    double p = -1;
+    const char *v1 = "{\"0\": 0.25, \"3\": 0.5, \"2\": 0.25}"; /* qubit 0 is bit 0 */
+    assert_int_equal(ionq_result_p0(v1, strlen(v1), IONQ_PROBABILITIES_V1, &p), 0);
+    assert_true(fabs(p - 0.5) < 1e-12);
+    const char *v2 = "{\"probabilities\": {\"registers\": {\"output_all\": "
+                     "{\"01\": 0.75, \"10\": 0.25}}}}";
+    assert_int_equal(ionq_result_p0(v2, strlen(v2), IONQ_PROBABILITIES_V2, &p), 0);
+    assert_true(fabs(p - 0.25) < 1e-12);
+    const char *h1 = "{\"0\": 30, \"1\": 10}";
+    assert_int_equal(ionq_result_p0(h1, strlen(h1), IONQ_HISTOGRAM_V1, &p), 0);
+    assert_true(fabs(p - 0.75) < 1e-12);
+    const char *h2 = "{\"histogram\": {\"registers\": {\"output_all\": {\"1\": 4}}}}";
+    assert_int_equal(ionq_result_p0(h2, strlen(h2), IONQ_HISTOGRAM_V2, &p), 0);
+    assert_true(p == 0);
+    /* refused, and p untouched */
+    static const char *const bad[] = {
+        "{}",         "[]",           "{\"0\": 2}",     "{\"0\": -0.5, \"1\": 1.5}",
+        "{\"x\": 1}", "{\"-1\": 1}",  "{\"0\": \"1\"}", "{\"\": 1}",
+        "{\"0\": 1",  "{\"0\": 1} x",
+    };
+    p = -1;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(ionq_result_p0(bad[i], strlen(bad[i]), IONQ_PROBABILITIES_V1, &p),
+                         FW_ECORRUPT);
+    assert_int_equal(ionq_result_p0(v1, strlen(v1), IONQ_PROBABILITIES_V2, &p), FW_ECORRUPT);
+    assert_int_equal(ionq_result_p0(h1, strlen(h1), IONQ_PROBABILITIES_V1, &p), FW_ECORRUPT);
+    assert_int_equal(ionq_result_p0(v1, strlen(v1), (enum ionq_result_format)4, &p), FW_EINVAL);
+    assert_true(p == -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_job_failure),
         cmocka_unit_test(test_cancel_and_timeout),
         cmocka_unit_test(test_fake_protocol),
+        cmocka_unit_test(test_result_p0),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
