@@ -140,7 +140,9 @@ static int read_options(struct gqkan *m, struct model_config *cfg, fw_error *err
         (vqc && (rc = config_int(cfg, "qubits", 8, 2, VQC_MAX_QUBITS, &v[9], err))) ||
         (vqc && (rc = config_int(cfg, "depth", 2, 1, 64, &v[10], err))) ||
         (!vqc && (rc = config_int(cfg, "fast_in", 10, 1, 256, &v[4], err))) ||
-        (rc = config_int(cfg, "fast_out", vqc ? 4 : 20, 1, vqc ? v[9] : 256, &v[5], err)) ||
+        /* a VQC measures at most every qubit: the default 4 outputs shrink with fewer qubits */
+        (rc = config_int(cfg, "fast_out", vqc ? (v[9] < 4 ? v[9] : 4) : 20, 1, vqc ? v[9] : 256,
+                         &v[5], err)) ||
         (hqkan && (rc = config_int(cfg, "slow_reps", 1, 1, DARUAN_MAX_REPS, &v[6], err))) ||
         (m->kind.fast == FAST_QKAN &&
          (rc = config_int(cfg, "fast_reps", 2, 1, DARUAN_MAX_REPS, &v[7], err))) ||

@@ -235,6 +235,28 @@ static void test_variant_parameter_counts(void **state)
     assert_int_not_equal(model_create("gqkan-qfwp", "qubits=4;fast_out=5", 0, &m, &err), 0);
 }
 
+/* Fewer than 4 qubits and no fast_out: the default must fit the circuit, or the resolved config
+ * (what a model file stores) names an invalid model and the file cannot be loaded back (found by
+ * tests/fuzz/fuzz_config.c). */
+static void test_vqc_default_outputs_fit_the_qubits(void **state)
+{
+    (void)state;
+    static const char *const archs[] = {"qfwp", "gqkan-qfwp"};
+    for (size_t i = 0; i < 2; i++) {
+        struct model *m = NULL, *again = NULL;
+        fw_error err = {0};
+        char resolved[4096];
+        assert_int_equal(model_create(archs[i], "window=8;horizon=2;qubits=2;depth=1", 0, &m, &err),
+                         0);
+        assert_int_equal(config_format(&m->config, resolved, sizeof resolved), 0);
+        assert_non_null(strstr(resolved, "fast_out=2"));
+        assert_int_equal(model_create(archs[i], resolved, 0, &again, &err), 0);
+        assert_int_equal(again->n_params, m->n_params);
+        model_destroy(m);
+        model_destroy(again);
+    }
+}
+
 static void test_variant_gradients(void **state)
 {
     (void)state;
@@ -271,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_eval_uses_running_statistics),
         cmocka_unit_test(test_eval_cache_is_exact),
         cmocka_unit_test(test_variant_parameter_counts),
+        cmocka_unit_test(test_vqc_default_outputs_fit_the_qubits),
         cmocka_unit_test(test_variant_gradients),
         cmocka_unit_test(test_variant_threads),
     };
