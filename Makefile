@@ -2,12 +2,15 @@
 #
 #   make            build build/fwpcast (and build/libfwpcast.a)
 #   make run        install missing packages, build, load the bundled data, start the service
-#   make test       install missing packages, format check, unit tests, then again under ASan/UBSan
+#   make test       install missing packages, format check, unit tests, then again under ASan/UBSan,
+#                   then every fuzzer for a few seconds
 #   make asan       build the sanitizer variant of the library and unit tests
+#   make fuzz       libFuzzer harnesses (tests/fuzz/), each run FUZZ_SECONDS on its corpus
 #   make bench      benchmarks (speed/memory); writes figures for docs/BENCHMARKS.md
 #   make NATIVE=1   build for this CPU (-march=native); the default build is portable x86-64
 #
-# Every object goes to $(BUILD) (build/ by default, build/asan for the sanitizer variant).
+# Every object goes to $(BUILD) (build/ by default, build/asan for the sanitizer variant,
+# build/fuzz for the fuzzing variant).
 
 # `make test` and `make run` call themselves once the system packages are present, so that the
 # pkg-config queries below only run when they can succeed.
@@ -31,6 +34,13 @@ ARCH_FLAGS := -march=native
 endif
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+# The fuzzing variant (clang only): the library gets libFuzzer's coverage instrumentation without
+# its main(); the harnesses link -fsanitize=fuzzer, which brings main(). Under the sanitizers
+# clang cannot vectorise some `omp simd` loops and says so (-Wpass-failed): not an error here.
+ifeq ($(SAN),fuzz)
+SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined -Wno-pass-failed
 endif
 
 dep_cflags = $(shell pkg-config --cflags $(PKGS))
@@ -66,7 +76,8 @@ FORMAT_SRCS = $(shell { git ls-files --cached --others --exclude-standard -- '*.
                 2>/dev/null || find model quantum db server cli tests bench -name '*.[ch]'; } \
                 | grep -v -e '^static/vendor/' -e '^build/')
 
-.PHONY: all run test test-run unit asan format format-check bench deps clean serve-data
+.PHONY: all run test test-run unit asan fuzz fuzz-smoke fuzz-build format format-check bench deps \
+        clean serve-data
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -124,6 +135,7 @@ test: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit BUILD=build/asan SAN=1 CFLAGS="-O1 -g"
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory docker-policy
 	@$(MAKE) --no-print-directory e2e
 	@echo "make test: all passed"
@@ -155,6 +167,37 @@ crash: $(BIN)
 asan:
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BINS) $(INTEG_BINS) BUILD=build/asan SAN=1 \
 	    CFLAGS="-O1 -g"
+
+# --- fuzzing (tests/fuzz/) -----------------------------------------------------------------------
+# One libFuzzer harness per parser that sees outside bytes (docs/RELIABILITY.md). The library is
+# rebuilt with clang into build/fuzz; each harness runs FUZZ_SECONDS on build/fuzz/corpus/NAME,
+# which starts as a copy of the committed seeds in tests/fuzz/corpus/NAME and grows there. A crash,
+# a sanitizer report, a leak or a timeout fails the target and leaves the input in
+# build/fuzz/crashes/. `make fuzz-smoke` (part of `make test`) runs every harness for
+# FUZZ_SMOKE_SECONDS from the committed seeds alone, in build/fuzz/smoke/, so its time does not
+# grow with the corpus.
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_BUILD := build/fuzz
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build BUILD=$(FUZZ_BUILD) SAN=fuzz CC=clang CFLAGS="-O1 -g"
+	@FUZZ_BIN=$(FUZZ_BUILD)/fuzzers FUZZ_OUT=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	    sh tests/fuzz/run.sh $(FUZZ_NAMES)
+
+fuzz-smoke: deps
+	@$(MAKE) --no-print-directory fuzz-build BUILD=$(FUZZ_BUILD) SAN=fuzz CC=clang CFLAGS="-O1 -g"
+	@rm -rf $(FUZZ_BUILD)/smoke
+	@FUZZ_BIN=$(FUZZ_BUILD)/fuzzers FUZZ_OUT=$(FUZZ_BUILD)/smoke FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) \
+	    sh tests/fuzz/run.sh $(FUZZ_NAMES)
+
+fuzz-build: $(patsubst %,$(BUILD)/fuzzers/fuzz_%,$(FUZZ_NAMES))
+
+$(BUILD)/fuzzers/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(ALL_LDFLAGS) $(dep_libs)
 
 format:
 	clang-format -i $(FORMAT_SRCS)

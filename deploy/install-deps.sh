@@ -5,6 +5,9 @@ set -euo pipefail
 
 packages=(
   build-essential pkg-config clang-format
+  # `make fuzz` (and the fuzz smoke run of `make test`): clang, and libFuzzer with the sanitizer
+  # runtimes, which clang only recommends (libclang-rt-dev: libclang_rt.fuzzer-x86_64.a)
+  clang libclang-rt-dev
   libmicrohttpd-dev libsqlite3-dev sqlite3 libjansson-dev
   libopenblas-dev liblapacke-dev libcurl4-openssl-dev libcmocka-dev
   curl ca-certificates

@@ -40,3 +40,14 @@ double conformal_halfwidth(const double *residuals, size_t n, size_t step, doubl
         index = n;
     return residuals[step * n + index - 1];
 }
+
+int conformal_valid(const double *residuals, size_t n, size_t horizon)
+{
+    for (size_t j = 0; j < horizon; j++)
+        for (size_t k = 0; k < n; k++) {
+            double r = residuals[j * n + k];
+            if (!(r >= 0 && isfinite(r)) || (k > 0 && r < residuals[j * n + k - 1]))
+                return 0;
+        }
+    return 1;
+}

@@ -20,4 +20,8 @@ void conformal_fit(size_t n, size_t horizon, const double *pred, const double *t
 double conformal_halfwidth(const double *residuals, size_t n, size_t step, double level,
                            int *guaranteed);
 
+/* 1 when residuals (horizon x n) are what conformal_fit writes: finite, non-negative, each row
+ * sorted ascending; 0 otherwise. For readers of stored residuals (a file may hold anything). */
+int conformal_valid(const double *residuals, size_t n, size_t horizon);
+
 #endif

@@ -174,8 +174,9 @@ static int predict(struct forecaster *f, const double *history, size_t n, size_t
     } else {
         rc = train_predict(m, window, &start, 1, pool, out);
     }
+    /* scaled back, a finite output can still overflow */
     for (size_t j = 0; !rc && j < (size_t)m->horizon; j++)
-        if (!isfinite(out[j]))
+        if (!isfinite(out[j]) || !isfinite(scaler_invert(&f->scaler, out[j])))
             rc = fw_error_set(err, FW_ERANGE, "the model's output is not finite for this history");
     if (!rc) {
         double range = f->scaler.max - f->scaler.min;
@@ -309,10 +310,11 @@ int forecaster_load(const uint8_t *data, size_t len, struct forecaster **out, fw
     if (rc)
         return rc == FW_ENOMEM ? rc : fw_error_set(err, FW_ECORRUPT, "model file: %s", err->msg);
     if (n_params != m->n_params || n_buffers != m->n_buffers) {
+        size_t expected = m->n_params;
         model_destroy(m);
         return fw_error_set(err, FW_ECORRUPT,
                             "model file has %llu parameters; %s with its config has %zu",
-                            (unsigned long long)n_params, arch, m->n_params);
+                            (unsigned long long)n_params, arch, expected);
     }
     struct scaler scaler;
     scaler.min = bytes_get_f64(&r);
@@ -337,7 +339,11 @@ int forecaster_load(const uint8_t *data, size_t len, struct forecaster **out, fw
     get_metrics(&r, &f->test);
     uint64_t n_cal = bytes_get_u64(&r);
     size_t h = (size_t)m->horizon;
-    if (r.failed || n_cal > (r.len - r.pos) / 8 / h || !(scaler.max > scaler.min)) {
+    /* the range must be finite too: forecasts are scaled back by it; the fingerprint is a hex
+     * digest (or empty), shown and exported as text */
+    if (r.failed || n_cal > (r.len - r.pos) / 8 / h || !(scaler.max > scaler.min) ||
+        !isfinite(scaler.max - scaler.min) ||
+        strspn(f->data_sha256, "0123456789abcdefABCDEF") != strlen(f->data_sha256)) {
         forecaster_free(f);
         return fw_error_set(err, FW_ECORRUPT, "model file metadata is invalid");
     }
@@ -354,11 +360,16 @@ int forecaster_load(const uint8_t *data, size_t len, struct forecaster **out, fw
         forecaster_free(f);
         return fw_error_set(err, FW_ECORRUPT, "model file is truncated or has trailing bytes");
     }
-    for (size_t i = 0; i < m->n_params; i++)
-        if (!isfinite(m->params[i])) {
+    for (size_t i = 0; i < m->n_params + m->n_buffers; i++)
+        if (!isfinite(i < m->n_params ? m->params[i] : m->buffers[i - m->n_params])) {
             forecaster_free(f);
-            return fw_error_set(err, FW_ECORRUPT, "model file has a non-finite parameter");
+            return fw_error_set(err, FW_ECORRUPT, "model file has a non-finite parameter or buffer");
         }
+    if (!conformal_valid(f->residuals, f->n_calibration, h)) {
+        forecaster_free(f);
+        return fw_error_set(err, FW_ECORRUPT,
+                            "model file's conformal residuals are not sorted non-negative numbers");
+    }
     model_params_changed(m);
     *out = f;
     return FW_OK;

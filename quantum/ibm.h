@@ -54,8 +54,10 @@ int ibm_backend_create(const struct ibm_config *cfg, struct qbackend **out, fw_e
 
 /* Counts the hex samples of a Sampler V2 pure-JSON result (§3.6): for each of n_pubs results,
  * the samples of register "c" (else of the only register), zeros[i] those with bit 0 clear and
- * totals[i] all of them. Returns 0, or FW_ECORRUPT when the text is not such a result (it is
- * validated as JSON on the way). Exposed for tests. */
+ * totals[i] all of them. Returns 0, or FW_ECORRUPT when the text is not such a result. Its
+ * structure is checked on the way (objects, arrays, strings, separators, nothing after the end)
+ * but not all of JSON's grammar: skipped numbers, escapes and UTF-8 are not validated. On valid
+ * JSON it agrees with a JSON parser (tests/fuzz/fuzz_ibm.c checks that). Exposed for tests. */
 int ibm_count_samples(const char *text, size_t len, size_t n_pubs, uint64_t *zeros,
                       uint64_t *totals);
 

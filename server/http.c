@@ -116,8 +116,9 @@ static size_t utf8_sequence(const unsigned char *p)
 {
     if (p[0] < 0x80)
         return 1;
-    size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-    if (n == 0 || (p[0] >= 0xf8))
+    /* 0xf5..0xff start no sequence (they would encode beyond U+10FFFF) */
+    size_t n = p[0] >= 0xf5 ? 0 : p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (n == 0)
         return 0;
     for (size_t i = 1; i < n; i++)
         if ((p[i] & 0xc0) != 0x80)
@@ -224,12 +225,8 @@ static int hex_value(char c)
     return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
-/* Percent-decoding of the path and the query arguments: MHD's own, except that %00 stays as it
- * is. A decoded NUL would cut the string the handlers see ("/index.html%00.js" would name
- * index.html); kept literal, it names nothing. Returns the new length. */
-static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+size_t http_unescape(char *s)
 {
-    (void)cls, (void)conn;
     char *w = s;
     for (const char *r = s; *r;) {
         if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2]) &&
@@ -242,6 +239,12 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     }
     *w = '\0';
     return (size_t)(w - s);
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls, (void)conn;
+    return http_unescape(s);
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct request_state *st,

@@ -66,6 +66,12 @@ int http_problem(struct http_response *resp, int status, const char *fmt, ...)
 int http_add_header(struct http_response *resp, const char *name, const char *value);
 void http_response_free(struct http_response *resp);
 
+/* Percent-decodes s in place, as the server does to the path and the query arguments before a
+ * handler sees them: MHD's own decoding, except that %00 stays as it is (a decoded NUL would cut
+ * the string: "/index.html%00.js" would name index.html; kept literal, it names nothing).
+ * Returns the new length. Exposed for tests. */
+size_t http_unescape(char *s);
+
 /* The standard reason phrase for a status code ("Not Found"). */
 const char *http_reason(int status);
 

@@ -1,5 +1,6 @@
 /* model_json — JSON export/import and summaries of models (see model_json.h). */
 #include "server/model_json.h"
+#include "model/conformal.h"
 #include "model/period.h"
 
 #include <math.h>
@@ -126,8 +127,11 @@ static json_t *tensor_json(const struct model *m, const struct tensor_info *t)
     if (t->kind == TENSOR_TRAINED) {
         data = doubles(m->params + t->offset, n);
     } else if (t->kind == TENSOR_BUFFER) {
-        if (t->ndim == 0) /* num_batches_tracked is an integer in PyTorch */
-            data = json_pack("[I]", (json_int_t)m->buffers[t->offset]);
+        /* num_batches_tracked is an integer in PyTorch; a file or document may hold any number
+         * there, and only one in int64's range converts */
+        double v = m->buffers[t->offset];
+        if (t->ndim == 0 && v == floor(v) && fabs(v) < 0x1p63)
+            data = json_pack("[I]", (json_int_t)v);
         else
             data = doubles(m->buffers + t->offset, n);
     } else {
@@ -154,9 +158,11 @@ json_t *model_json_export(const struct forecaster *f)
         }
     }
     json_t *residuals = json_array();
-    for (int j = 0; residuals && j < m->horizon; j++)
-        json_array_append_new(
-            residuals, doubles(f->residuals + (size_t)j * f->n_calibration, f->n_calibration));
+    for (int j = 0; residuals && j < m->horizon; j++) /* no residuals: NULL, no row to offset */
+        json_array_append_new(residuals,
+                              doubles(f->n_calibration ? f->residuals + (size_t)j * f->n_calibration
+                                                       : NULL,
+                                      f->n_calibration));
     json_t *doc = model_json_summary(f);
     if (!doc || !state || !residuals) {
         json_decref(doc), json_decref(state), json_decref(residuals);
@@ -245,7 +251,7 @@ int model_json_import(const json_t *doc, const struct scaler *scaler, struct for
                             "no scaler: add \"scaler\": {\"min\": ..., \"max\": ...} (the paper "
                             "protocol's is min 0, max 398.2)");
     }
-    if (!isfinite(sc.min) || !isfinite(sc.max) || !(sc.max > sc.min))
+    if (!isfinite(sc.max - sc.min) || !(sc.max > sc.min))
         return fw_error_set(err, FW_EINVAL, "scaler max must exceed min");
 
     struct model *m = NULL;
@@ -297,6 +303,11 @@ int model_json_import(const json_t *doc, const struct scaler *scaler, struct for
                 f->residuals[(size_t)j * n + k] = json_number_value(v);
             }
         }
+        if (!conformal_valid(f->residuals, n, (size_t)m->horizon)) {
+            forecaster_free(f);
+            return fw_error_set(err, FW_EINVAL,
+                                "conformal_residuals must be sorted non-negative numbers per step");
+        }
         f->n_calibration = n;
     }
     const char *protocol = json_string_value(json_object_get(doc, "protocol"));
@@ -306,7 +317,9 @@ int model_json_import(const json_t *doc, const struct scaler *scaler, struct for
     if (json_is_integer(seed))
         f->seed = (uint64_t)json_integer_value(seed);
     const char *sha = json_string_value(json_object_get(doc, "data_sha256"));
-    if (sha && strlen(sha) < sizeof f->data_sha256)
+    /* a hex digest, as forecaster_load requires; anything else is not a fingerprint of ours */
+    if (sha && strlen(sha) < sizeof f->data_sha256 &&
+        strspn(sha, "0123456789abcdefABCDEF") == strlen(sha))
         strcpy(f->data_sha256, sha);
     const json_t *training = json_object_get(doc, "training");
     if (json_is_object(training)) {

@@ -1,10 +1,13 @@
 /* Tests for model/forecaster: the model file round trip, refusal of damaged, truncated and
- * future-version files, and forecasting with conformal intervals. */
+ * future-version files and of checksummed files with impossible content, and forecasting with
+ * conformal intervals. */
 #include "testutil.h"
+#include "model/bytes.h"
 #include "model/forecaster.h"
 #include "model/trainer.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,12 +172,109 @@ static void test_forecast_and_intervals(void **state)
     series_free(&plan);
 }
 
+/* A file with a right checksum over wrong content (what tests/fuzz/fuzz_model_file.c makes):
+ * saves f after `damage` changed it, or patches the bytes, rewrites the CRC and loads. */
+static int load_with_crc(uint8_t *bytes, size_t len, fw_error *err)
+{
+    uint32_t crc = bytes_crc32(0, bytes, len - 4);
+    for (int i = 0; i < 4; i++)
+        bytes[len - 4 + i] = (uint8_t)(crc >> (8 * i));
+    struct forecaster *g = NULL;
+    int rc = forecaster_load(bytes, len, &g, err);
+    forecaster_free(g);
+    return rc;
+}
+
+static int load_saved(const struct forecaster *f, fw_error *err)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(forecaster_save(f, &bytes, &len), 0);
+    int rc = load_with_crc(bytes, len, err);
+    free(bytes);
+    return rc;
+}
+
+static void test_checksummed_nonsense_is_refused(void **state)
+{
+    (void)state;
+    struct split_plan plan;
+    struct forecaster *f = trained(&plan);
+    fw_error err;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(forecaster_save(f, &bytes, &len), 0);
+    /* a parameter count that is not the architecture's: the message names the right one (it was
+     * read from the model after freeing it) */
+    size_t count_at = 8 + 4 + 4 + strlen("gated-qkan-fwp");
+    uint32_t config_len = (uint32_t)bytes[count_at] | (uint32_t)bytes[count_at + 1] << 8;
+    count_at += 4 + config_len;
+    bytes[count_at] ^= 0x40;
+    assert_int_equal(load_with_crc(bytes, len, &err), FW_ECORRUPT);
+    char expected[32];
+    snprintf(expected, sizeof expected, "has %zu", f->model->n_params);
+    assert_non_null(strstr(err.msg, expected));
+    free(bytes);
+
+    /* residuals that conformal_fit cannot have written: negative, NaN, unsorted */
+    double saved = f->residuals[1];
+    double bad_residuals[] = {-1.0, NAN, f->residuals[0] - 1e-3};
+    for (size_t i = 0; i < 3; i++) {
+        f->residuals[1] = bad_residuals[i];
+        assert_int_equal(load_saved(f, &err), FW_ECORRUPT);
+        assert_non_null(strstr(err.msg, "residuals"));
+    }
+    f->residuals[1] = saved;
+    /* a scaler whose range is not finite, a fingerprint that is not hex, a NaN running mean */
+    struct scaler scaler = f->scaler;
+    f->scaler.max = INFINITY;
+    assert_int_equal(load_saved(f, &err), FW_ECORRUPT);
+    f->scaler.min = -1e308, f->scaler.max = 1e308;
+    assert_int_equal(load_saved(f, &err), FW_ECORRUPT);
+    f->scaler = scaler;
+    strcpy(f->data_sha256, "ab\xff\xfe");
+    assert_int_equal(load_saved(f, &err), FW_ECORRUPT);
+    strcpy(f->data_sha256, "abc123");
+    f->model->buffers[0] = NAN;
+    assert_int_equal(load_saved(f, &err), FW_ECORRUPT);
+    f->model->buffers[0] = 0;
+    assert_int_equal(load_saved(f, &err), 0);
+    forecaster_free(f);
+    series_free(&plan);
+}
+
+/* An output that is finite in scaled units but overflows when scaled back is refused, not
+ * answered as an infinite forecast (found by tests/fuzz/fuzz_model_file.c). */
+static void test_overflowing_forecast_is_refused(void **state)
+{
+    (void)state;
+    struct split_plan plan;
+    struct forecaster *f = trained(&plan);
+    const struct tensor_info *w = model_tensor(f->model, "output_layer.weight");
+    const struct tensor_info *b = model_tensor(f->model, "output_layer.bias");
+    assert_non_null(w);
+    assert_non_null(b);
+    memset(f->model->params + w->offset, 0, (size_t)w->shape[0] * w->shape[1] * sizeof(double));
+    f->model->params[b->offset + 2] = 1e307; /* step 3: finite, but 1e307 x the range is not */
+    model_params_changed(f->model);
+    double point[6];
+    fw_error err;
+    assert_int_equal(
+        forecaster_predict(f, series, N_MONTHS, 6, NULL, 0, NULL, point, NULL, NULL, NULL, &err),
+        FW_ERANGE);
+    assert_non_null(strstr(err.msg, "not finite"));
+    forecaster_free(f);
+    series_free(&plan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_damaged_files_are_refused),
         cmocka_unit_test(test_forecast_and_intervals),
+        cmocka_unit_test(test_checksummed_nonsense_is_refused),
+        cmocka_unit_test(test_overflowing_forecast_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -185,6 +185,68 @@ static void test_bad_documents(void **state)
     forecaster_free(f);
 }
 
+/* Found by tests/fuzz/fuzz_model_json.c and fuzz_model_file.c: every model the import accepts
+ * exports and saves to a file that loads. */
+static void test_accepted_models_export_and_load(void **state)
+{
+    (void)state;
+    struct forecaster *f = paper_model(2), *g = NULL, *h = NULL;
+    fw_error err;
+    struct scaler sc = {0, 398.2};
+    json_t *doc = model_json_export(f);
+
+    /* a bare state_dict has no residuals: its export has empty rows (it offset a NULL pointer) */
+    json_t *bare = json_deep_copy(json_object_get(doc, "state_dict"));
+    assert_int_equal(model_json_import(bare, &sc, &g, &err), 0);
+    assert_int_equal(g->n_calibration, 0);
+    json_t *out = model_json_export(g);
+    assert_non_null(out);
+    json_t *rows = json_object_get(out, "conformal_residuals");
+    assert_int_equal(json_array_size(rows), 132);
+    assert_int_equal(json_array_size(json_array_get(rows, 0)), 0);
+    json_decref(out);
+    forecaster_free(g);
+
+    /* num_batches_tracked beyond int64 (a file may hold any double) exports as the number it is */
+    double *tracked = model_tensor_data(f->model, "batch_norm.num_batches_tracked");
+    assert_non_null(tracked);
+    *tracked = 1e158;
+    out = model_json_export(f);
+    assert_int_equal(model_json_import(out, NULL, &g, &err), 0);
+    assert_true(*model_tensor_data(g->model, "batch_norm.num_batches_tracked") == 1e158);
+    json_decref(out);
+    forecaster_free(g);
+
+    /* a fingerprint that is not a hex digest is dropped: the model file must load */
+    json_object_set_new(doc, "data_sha256", json_string("not-a-digest"));
+    assert_int_equal(model_json_import(doc, NULL, &g, &err), 0);
+    assert_string_equal(g->data_sha256, "");
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(forecaster_save(g, &bytes, &len), 0);
+    assert_int_equal(forecaster_load(bytes, len, &h, &err), 0);
+    free(bytes);
+    forecaster_free(h);
+    forecaster_free(g);
+
+    /* residuals that are not sorted absolute values, and a scaler range that overflows */
+    json_t *row = json_array_get(json_object_get(doc, "conformal_residuals"), 4);
+    json_array_set_new(row, 0, json_real(-0.5));
+    assert_int_equal(model_json_import(doc, NULL, &g, &err), FW_EINVAL);
+    assert_non_null(strstr(err.msg, "conformal_residuals"));
+    json_array_set_new(row, 0, json_real(0.5)); /* now larger than the next one */
+    assert_int_equal(model_json_import(doc, NULL, &g, &err), FW_EINVAL);
+    json_array_set_new(row, 0, json_real(0.01));
+    json_object_set_new(doc, "scaler", json_pack("{s:f, s:f}", "min", -1e308, "max", 1e308));
+    assert_int_equal(model_json_import(doc, NULL, &g, &err), FW_EINVAL);
+    json_object_set_new(doc, "scaler", json_pack("{s:f, s:f}", "min", 0.0, "max", 398.2));
+    assert_int_equal(model_json_import(doc, NULL, &g, &err), 0);
+    forecaster_free(g);
+    json_decref(bare);
+    json_decref(doc);
+    forecaster_free(f);
+}
+
 static void test_config_text(void **state)
 {
     (void)state;
@@ -206,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_export_has_authors_keys),
         cmocka_unit_test(test_round_trip_is_lossless),
         cmocka_unit_test(test_bad_documents),
+        cmocka_unit_test(test_accepted_models_export_and_load),
         cmocka_unit_test(test_config_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
