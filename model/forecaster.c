@@ -363,7 +363,8 @@ int forecaster_load(const uint8_t *data, size_t len, struct forecaster **out, fw
     for (size_t i = 0; i < m->n_params + m->n_buffers; i++)
         if (!isfinite(i < m->n_params ? m->params[i] : m->buffers[i - m->n_params])) {
             forecaster_free(f);
-            return fw_error_set(err, FW_ECORRUPT, "model file has a non-finite parameter or buffer");
+            return fw_error_set(err, FW_ECORRUPT,
+                                "model file has a non-finite parameter or buffer");
         }
     if (!conformal_valid(f->residuals, f->n_calibration, h)) {
         forecaster_free(f);

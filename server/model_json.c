@@ -159,10 +159,10 @@ json_t *model_json_export(const struct forecaster *f)
     }
     json_t *residuals = json_array();
     for (int j = 0; residuals && j < m->horizon; j++) /* no residuals: NULL, no row to offset */
-        json_array_append_new(residuals,
-                              doubles(f->n_calibration ? f->residuals + (size_t)j * f->n_calibration
-                                                       : NULL,
-                                      f->n_calibration));
+        json_array_append_new(
+            residuals,
+            doubles(f->n_calibration ? f->residuals + (size_t)j * f->n_calibration : NULL,
+                    f->n_calibration));
     json_t *doc = model_json_summary(f);
     if (!doc || !state || !residuals) {
         json_decref(doc), json_decref(state), json_decref(residuals);

@@ -37,14 +37,24 @@ static int verbose;
 
 static const char *const methods[] = {"GET", "POST", "DELETE", "HEAD", "PUT", "OPTIONS"};
 static const char *const routes[] = {
-    "/healthz",   "/metrics",      "/datasets",          "/datasets/%s", "/models",
-    "/models/%s", "/models/import", "/models/%s/export", "/jobs/%s",     "/jobs/%s/resume",
-    "/forecast",  "/backtest",     "/compare",           "/",            "/index.html",
+    "/healthz",       "/metrics",
+    "/datasets",      "/datasets/%s",
+    "/models",        "/models/%s",
+    "/models/import", "/models/%s/export",
+    "/jobs/%s",       "/jobs/%s/resume",
+    "/forecast",      "/backtest",
+    "/compare",       "/",
+    "/index.html",
 };
 static const char *const content_types[] = {
-    NULL,         "application/json",         "text/csv",
-    "text/plain", "application/octet-stream", "application/x-www-form-urlencoded",
-    "text/xml",   "application/json; charset=utf-8",
+    NULL,
+    "application/json",
+    "text/csv",
+    "text/plain",
+    "application/octet-stream",
+    "application/x-www-form-urlencoded",
+    "text/xml",
+    "application/json; charset=utf-8",
 };
 static const char *const ids[] = {"0", "-1", "99999999999999999", "1x", ""};
 

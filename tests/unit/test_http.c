@@ -13,7 +13,7 @@ static void test_problem_is_json_for_any_bytes(void **state)
 {
     (void)state;
     static const char *const details[] = {
-        "/a\xf7\xbf\xbfz", "/\xf5\x80\x80", "/\xf8\x88\x80\x80\x80", "/\xff", "/\xc0\xaf",
+        "/a\xf7\xbf\xbfz", "/\xf5\x80\x80", "/\xf8\x88\x80\x80\x80", "/\xff",    "/\xc0\xaf",
         "/\xed\xa0\x80",   "/\xe2\x82",     "/\xf0\x9f\x98",         "\x01\"\\",
     };
     for (size_t i = 0; i < sizeof details / sizeof details[0]; i++) {
