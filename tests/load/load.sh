@@ -54,7 +54,7 @@ export_model() { # job file
 }
 
 # the training request: long enough to last the whole load
-req='{"dataset":1,"protocol":"live","window":48,"horizon":12,"epochs":60,"seed":5,"config":{"slow_dim":6,"hidden":8,"fast_in":3,"fast_out":4}}'
+req='{"dataset":1,"protocol":"live","window":48,"horizon":12,"epochs":150,"seed":5,"config":{"slow_dim":6,"hidden":8,"fast_in":3,"fast_out":4}}'
 
 # 1. the reference: the same job on an idle server
 start "$tmp/ref.db"
@@ -68,7 +68,6 @@ stop
 start "$tmp/load.db"
 curl -s -o /dev/null -X POST "$base/forecast" -d '{}' # load the default model
 curl -s -o /dev/null "$base/datasets/1"
-job=$(train "$req")
 cat >"$tmp/mix.lua" <<'LUA'
 -- every third request reads a dataset, the others forecast
 local n = 0
@@ -92,10 +91,16 @@ done = function(summary, latency, requests)
                            latency:percentile(99) / 1000))
 end
 LUA
-# a warm-up, so the baseline includes what the first load allocates once and keeps (the
-# request threads' malloc arenas, the model instances of the forecast cache)
+# A warm-up, so that the baseline includes what the first load and the first job allocate once
+# and keep: the request threads' and the worker's malloc arenas (freed memory glibc keeps for
+# reuse), the model instances of the forecast cache. Both RSS measures are taken settled, with no
+# job running, so that they compare the same state; the measured job starts with the load.
+warm=$(train "$(echo "$req" | sed 's/"epochs":[0-9]*/"epochs":3/')")
 wrk -t2 -c"$connections" -d5s --timeout 10s -s "$tmp/mix.lua" "$base" >/dev/null
+wait_done "$warm"
+sleep 2
 before=$(rss)
+job=$(train "$req")
 wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s -s "$tmp/mix.lua" "$base" >"$tmp/wrk.out"
 state=$(job_field "$job" state)
 wait_done "$job"
