@@ -113,6 +113,12 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_UTIL) $(TEST_UTIL) $
 	$(CC) $(ALL_CFLAGS) $(test_cflags) -Itests/unit -o $@ $< $(INTEG_UTIL) $(TEST_UTIL) $(LIB) \
 	    $(ALL_LDFLAGS) $(test_libs) $(dep_libs)
 
+# The fault-injection test (tests/integration/test_faults.c) counts and fails the library's
+# allocations: its calls to these functions go to the test's __wrap_* (static objects only, so the
+# sanitizers' interceptors stay underneath).
+FAULT_WRAPS := malloc calloc realloc strdup strndup fopen
+$(BUILD)/tests/integration/test_faults: private ALL_LDFLAGS += $(foreach f,$(FAULT_WRAPS),-Wl,--wrap=$(f))
+
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(dep_libs)
