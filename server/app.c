@@ -397,30 +397,28 @@ static int cors_allowed(const char *allowed, const char *origin)
 }
 
 /* CORS for an allowed origin: its preflight is answered here; other answers carry the header. */
-static int cors_preflight(const struct app *app, const struct http_request *req,
-                          struct http_response *resp)
+static void cors_preflight(struct http_response *resp)
 {
-    if (!cors_allowed(app->cfg.cors_origins, req->origin) || strcmp(req->method, "OPTIONS"))
-        return 0;
-    http_respond(resp, 204, NULL, "", 0);
-    http_add_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE");
-    http_add_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type");
-    http_add_header(resp, "Access-Control-Max-Age", "600");
-    return 1;
+    if (!http_respond(resp, 204, NULL, "", 0) &&
+        !http_add_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE") &&
+        !http_add_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type"))
+        http_add_header(resp, "Access-Control-Max-Age", "600");
 }
 
 void app_handle(struct app *app, const struct http_request *in, struct http_response *resp)
 {
-    if (cors_preflight(app, in, resp)) {
-        http_add_header(resp, "Access-Control-Allow-Origin", in->origin);
-        http_add_header(resp, "Vary", "Origin");
-        return;
+    /* The CORS headers go first: a handler's answer, once its writes are committed, must not
+     * turn into an error for want of memory for a header. A failed add leaves a 500 problem. */
+    if (cors_allowed(app->cfg.cors_origins, in->origin)) {
+        if (http_add_header(resp, "Access-Control-Allow-Origin", in->origin) ||
+            http_add_header(resp, "Vary", "Origin"))
+            return;
+        if (!strcmp(in->method, "OPTIONS")) {
+            cors_preflight(resp);
+            return;
+        }
     }
     app_route(app, in, resp);
-    if (cors_allowed(app->cfg.cors_origins, in->origin)) {
-        http_add_header(resp, "Access-Control-Allow-Origin", in->origin);
-        http_add_header(resp, "Vary", "Origin");
-    }
 }
 
 static void app_route(struct app *app, const struct http_request *in, struct http_response *resp)

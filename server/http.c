@@ -47,12 +47,33 @@ const char *http_query(const struct http_request *req, const char *key)
     return NULL;
 }
 
+/* The answer when there is no memory left to write one: a static body, never freed. */
+static const char out_of_memory[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server "
+                                    "Error\",\"status\":500,\"detail\":\"out of memory\"}";
+
+static void free_body(struct http_response *resp)
+{
+    if (resp->body != out_of_memory)
+        free(resp->body);
+}
+
+static void respond_out_of_memory(struct http_response *resp)
+{
+    free_body(resp);
+    resp->status = 500;
+    resp->content_type = "application/problem+json";
+    resp->body = (char *)out_of_memory;
+    resp->body_len = sizeof out_of_memory - 1;
+}
+
 int http_respond(struct http_response *resp, int status, const char *content_type, const char *body,
                  size_t len)
 {
     char *copy = malloc(len + 1);
-    if (!copy)
+    if (!copy) {
+        respond_out_of_memory(resp);
         return FW_ENOMEM;
+    }
     memcpy(copy, body, len);
     copy[len] = '\0';
     http_respond_owned(resp, status, content_type, copy, len);
@@ -62,7 +83,7 @@ int http_respond(struct http_response *resp, int status, const char *content_typ
 void http_respond_owned(struct http_response *resp, int status, const char *content_type,
                         char *body, size_t len)
 {
-    free(resp->body);
+    free_body(resp);
     resp->status = status;
     resp->content_type = content_type;
     resp->body = body;
@@ -167,8 +188,8 @@ int http_problem(struct http_response *resp, int status, const char *fmt, ...)
     json_escape(escaped, sizeof escaped, detail);
     char *body = malloc(sizeof escaped + 256);
     if (!body) {
-        resp->status = status;
-        return status;
+        respond_out_of_memory(resp);
+        return resp->status;
     }
     int len =
         snprintf(body, sizeof escaped + 256,
@@ -183,8 +204,10 @@ int http_add_header(struct http_response *resp, const char *name, const char *va
     if (resp->n_headers == HTTP_MAX_HEADERS)
         return FW_ERANGE;
     char *copy = strdup(value);
-    if (!copy)
+    if (!copy) {
+        respond_out_of_memory(resp);
         return FW_ENOMEM;
+    }
     resp->headers[resp->n_headers].name = name;
     resp->headers[resp->n_headers].value = copy;
     resp->n_headers++;
@@ -195,7 +218,7 @@ void http_response_free(struct http_response *resp)
 {
     if (!resp)
         return;
-    free(resp->body);
+    free_body(resp);
     for (size_t i = 0; i < resp->n_headers; i++)
         free(resp->headers[i].value);
     memset(resp, 0, sizeof *resp);

@@ -7,7 +7,9 @@
  * they can also be called in-process (tests, fuzzers) without a socket.
  *
  * Ownership: a request borrows everything it points to; a response owns its body (malloc'd) and
- * its extra header values until http_response_free.
+ * its extra header values until http_response_free. Out of memory, a response still is a complete
+ * answer: a 500 problem whose body is static (the free functions here know it; nothing else may
+ * free a response's body).
  */
 #ifndef FW_HTTP_H
 #define FW_HTTP_H
@@ -53,16 +55,19 @@ struct http_response {
 /* The value of a query parameter, or NULL. */
 const char *http_query(const struct http_request *req, const char *key);
 
-/* Sets a response body (copied) and content type. Returns 0 or FW_ENOMEM. */
+/* Sets a response body (copied) and content type. Returns 0, or FW_ENOMEM with resp a 500
+ * problem. */
 int http_respond(struct http_response *resp, int status, const char *content_type, const char *body,
                  size_t len);
 /* Takes ownership of a malloc'd body. */
 void http_respond_owned(struct http_response *resp, int status, const char *content_type,
                         char *body, size_t len);
-/* application/problem+json {type, title, status, detail}; returns status. */
+/* application/problem+json {type, title, status, detail}; returns status (500, "out of memory",
+ * when there is no memory for the document). */
 int http_problem(struct http_response *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Adds a header (value copied). */
+/* Adds a header (value copied). Returns 0, FW_ERANGE past HTTP_MAX_HEADERS, or FW_ENOMEM with
+ * resp a 500 problem. */
 int http_add_header(struct http_response *resp, const char *name, const char *value);
 void http_response_free(struct http_response *resp);
 
