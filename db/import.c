@@ -667,14 +667,24 @@ static int json_point(json_t *point, size_t i, struct series *s, fw_error *err)
     return series_add(s, where, index, value, std, n_obs, provisional, JSON_MISSING_HOW, err);
 }
 
+/* jansson says "out of memory" in the error's code, or, when it could not even start (its lexer's
+ * buffer), with no message at all: a parse error always has one. */
+static int json_out_of_memory(const json_error_t *jerr)
+{
+    return json_error_code(jerr) == json_error_out_of_memory || jerr->text[0] == '\0';
+}
+
 static int parse_json(const char *data, size_t len, struct series *s, struct import_result *res,
                       fw_error *err)
 {
     json_error_t jerr;
+    memset(&jerr, 0, sizeof jerr);
     json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     const char *key;
     json_t *v;
     int rc = FW_OK;
+    if (!root && json_out_of_memory(&jerr))
+        return fw_error_set(err, FW_ENOMEM, "out of memory reading the JSON");
     if (!root)
         return fw_error_set(err, FW_EINVAL, "line %d, column %d: invalid JSON: %s", jerr.line,
                             jerr.column, jerr.text);

@@ -51,7 +51,7 @@ void api_json(struct http_response *resp, int status, json_t *value);
 void api_json_digits(struct http_response *resp, int status, json_t *value, int digits);
 
 /* Parses the body as a JSON object. On failure fills resp (400 malformed, 415 not JSON when a
- * content type says otherwise, 422 not an object) and returns NULL. */
+ * content type says otherwise, 422 not an object, 500 out of memory) and returns NULL. */
 json_t *api_parse_object(const struct http_request *req, struct http_response *resp);
 /* The same, but an empty body reads as {} (for requests whose members all have defaults). */
 json_t *api_parse_object_or_empty(const struct http_request *req, struct http_response *resp);

@@ -56,6 +56,13 @@ json_t *api_parse_object_or_empty(const struct http_request *req, struct http_re
     return api_parse_object(req, resp);
 }
 
+/* jansson says "out of memory" in the error's code, or, when it could not even start (its lexer's
+ * buffer), with no message at all: a parse error always has one. */
+static int json_out_of_memory(const json_error_t *jerr)
+{
+    return json_error_code(jerr) == json_error_out_of_memory || jerr->text[0] == '\0';
+}
+
 json_t *api_parse_object(const struct http_request *req, struct http_response *resp)
 {
     if (!json_content_type(req->content_type)) {
@@ -73,7 +80,12 @@ json_t *api_parse_object(const struct http_request *req, struct http_response *r
         return NULL;
     }
     json_error_t jerr;
+    memset(&jerr, 0, sizeof jerr);
     json_t *obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj && json_out_of_memory(&jerr)) {
+        http_problem(resp, 500, "out of memory reading the JSON body");
+        return NULL;
+    }
     if (!obj) {
         http_problem(resp, 400, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
                      jerr.text);
