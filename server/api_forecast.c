@@ -298,7 +298,7 @@ static void plan_or_queue(const struct http_request *req, const json_t *body, st
     }
     json_t *request =
         quantum_job_request(body, model, s, n_history, h, levels, n_levels, bc, &plan);
-    char *text = request ? json_dumps(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    char *text = request ? textbuf_json(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(request);
     int64_t job_id = 0;
     rc = text ? store_job_create(db, STORE_JOB_QUANTUM, text, 0, &job_id, &err) : FW_ENOMEM;
@@ -467,7 +467,7 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
         model_json_config(&f->model->config), "epochs", (json_int_t)epochs, "seed",
         (json_int_t)seed, "h", (json_int_t)spec->h, "n_windows", (json_int_t)spec->n_windows,
         "step", (json_int_t)spec->step, "level", level_array(spec->levels, spec->n_levels));
-    char *text = request ? json_dumps(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    char *text = request ? textbuf_json(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(request);
     int64_t job_id = 0;
     rc = text ? store_job_create(db, STORE_JOB_BACKTEST, text,

@@ -7,6 +7,7 @@
 #include "server/jobs.h"
 #include "server/model_json.h"
 #include "server/model_record.h"
+#include "server/textbuf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -183,7 +184,7 @@ void api_models_create(const struct http_request *req, struct http_response *res
     json_object_set_new(body, "seed", json_integer(t.seed));
     json_object_set_new(body, "window", json_integer(t.window));
     json_object_set_new(body, "horizon", json_integer(t.horizon));
-    char *request = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    char *request = textbuf_json(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
     int64_t job_id = 0;
     rc = request ? store_job_create(db, STORE_JOB_TRAIN, request, (int)t.epochs, &job_id, &err)
                  : FW_ENOMEM;
@@ -296,7 +297,7 @@ void api_models_export(const struct http_request *req, struct http_response *res
         }
         json_t *doc = model_json_export(f);
         forecaster_free(f);
-        char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        char *text = doc ? textbuf_json(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(doc);
         if (!text) {
             store_model_free(sm);

@@ -15,7 +15,9 @@
 static void put_string_or_null(struct textbuf *out, const char *s)
 {
     json_t *v = s ? json_string(s) : NULL;
-    char *text = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+    char *text = v ? textbuf_json(v, JSON_ENCODE_ANY) : NULL;
+    if (s && !text)
+        out->failed = 1; /* out of memory: not a null for the string */
     textbuf_puts(out, text ? text : "null");
     free(text);
     json_decref(v);

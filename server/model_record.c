@@ -3,6 +3,7 @@
 #include "db/store.h"
 #include "model/period.h"
 #include "server/model_json.h"
+#include "server/textbuf.h"
 
 #include <stdlib.h>
 
@@ -16,9 +17,9 @@ int model_record_insert(sqlite3 *db, const struct forecaster *f, const struct mo
         return rc;
     json_t *cfg = model_json_config(&f->model->config);
     json_t *metrics = f->has_test_metrics ? model_json_metrics(&f->test) : NULL;
-    char *cfg_text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+    char *cfg_text = cfg ? textbuf_json(cfg, JSON_COMPACT) : NULL;
     char *metrics_text =
-        metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        metrics ? textbuf_json(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     char cutoff[PERIOD_TEXT_MAX] = "";
     if (f->cutoff_month >= 0)
         period_format(f->cutoff_month, cutoff);
