@@ -18,6 +18,9 @@ int db_fail(sqlite3 *db, int sqlite_rc, const char *what, fw_error *err)
     case SQLITE_CONSTRAINT:
         code = FW_ECONFLICT;
         break;
+    case SQLITE_FULL:
+        code = FW_ENOSPC;
+        break;
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
         code = FW_ECORRUPT;

@@ -71,8 +71,8 @@ void db_tx_rollback(struct db_tx *tx);
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, fw_error *err);
 
 /* Turns a SQLite result code into an fw_status (SQLITE_NOMEM -> FW_ENOMEM, SQLITE_CONSTRAINT ->
- * FW_ECONFLICT, SQLITE_NOTADB/CORRUPT -> FW_ECORRUPT, others -> FW_EDB), fills err with
- * "<what>: <sqlite message>" and returns the status. */
+ * FW_ECONFLICT, SQLITE_FULL -> FW_ENOSPC, SQLITE_NOTADB/CORRUPT -> FW_ECORRUPT, others ->
+ * FW_EDB), fills err with "<what>: <sqlite message>" and returns the status. */
 int db_fail(sqlite3 *db, int sqlite_rc, const char *what, fw_error *err);
 
 #endif

@@ -12,7 +12,8 @@
  *   `*_list` functions are released with the matching `*_list_free` (or free() for plain
  *   structs without owned fields, as documented there).
  * - Missing ids give FW_ENOTFOUND; a name already taken or a state change that is not allowed
- *   gives FW_ECONFLICT; bad arguments FW_EINVAL; SQLite failures FW_EDB. err gets a message.
+ *   gives FW_ECONFLICT; bad arguments FW_EINVAL; SQLite failures FW_EDB (FW_ENOSPC when the disk
+ *   is full, FW_ENOMEM out of memory). err gets a message.
  * - Timestamps are UTC text "YYYY-MM-DDTHH:MM:SSZ", "" where not set.
  * - Periods are "YYYY-MM" for monthly datasets and "YYYY" for yearly ones; points of a dataset
  *   are contiguous (one per month or year, no gaps), and a missing observation is a point whose

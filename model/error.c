@@ -51,6 +51,8 @@ const char *fw_strerror(int code)
         return "value out of range";
     case FW_ETOOBIG:
         return "input too large";
+    case FW_ENOSPC:
+        return "no space left on the disk";
     default:
         return "unknown error";
     }

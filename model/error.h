@@ -24,6 +24,7 @@ enum fw_status {
     FW_EDB = -9,        /* the database reported an error */
     FW_ERANGE = -10,    /* a number outside its allowed range */
     FW_ETOOBIG = -11,   /* input larger than a configured limit */
+    FW_ENOSPC = -12,    /* the disk (the database's) is full */
 };
 
 #define FW_ERROR_MSG_MAX 512

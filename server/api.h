@@ -2,7 +2,8 @@
  * api — the handlers of the HTTP API, one function per route (server/api_*.c). Each reads a
  * borrowed request and fills a response it owns; errors are problem+json with the right status:
  * 400 malformed JSON, 404 unknown id, 409 conflict, 413 too large, 415 wrong content type,
- * 422 well-formed but invalid. Helpers shared by the handlers live here too.
+ * 422 well-formed but invalid, 500 out of memory, 503 the database failing, 507 the disk full.
+ * Helpers shared by the handlers live here too.
  */
 #ifndef FW_API_H
 #define FW_API_H
@@ -56,7 +57,8 @@ json_t *api_parse_object(const struct http_request *req, struct http_response *r
 /* The same, but an empty body reads as {} (for requests whose members all have defaults). */
 json_t *api_parse_object_or_empty(const struct http_request *req, struct http_response *resp);
 
-/* Maps an fw_status to an HTTP status (FW_ENOTFOUND 404, FW_ECONFLICT 409, FW_EINVAL 422, ...)
+/* Maps an fw_status to an HTTP status (FW_ENOTFOUND 404, FW_ECONFLICT 409, FW_EINVAL 422,
+ * FW_EDB 503, FW_ENOSPC 507, ...)
  * and fills a problem with the message. */
 void api_fail(struct http_response *resp, int rc, const fw_error *err);
 

@@ -123,6 +123,9 @@ void api_fail(struct http_response *resp, int rc, const fw_error *err)
     case FW_EIO:
         status = 503;
         break;
+    case FW_ENOSPC:
+        status = 507;
+        break;
     default:
         status = 500;
         break;

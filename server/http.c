@@ -127,6 +127,8 @@ const char *http_reason(int status)
         return "Bad Gateway";
     case 503:
         return "Service Unavailable";
+    case 507:
+        return "Insufficient Storage";
     default:
         return "Error";
     }
