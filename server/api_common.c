@@ -205,12 +205,22 @@ int api_read_series(const struct http_request *req, const json_t *body, struct a
     const json_t *dataset = json_object_get(body, "dataset");
     const json_t *series = json_object_get(body, "series");
     json_t *bundled = NULL;
+    fw_error err = {0};
     if (!dataset && !series) {
-        /* neither given: the bundled SILSO monthly series, if the database has it */
-        sqlite3 *db = app_db(req->app);
+        /* neither given: the bundled SILSO monthly series, if the database has it (a database
+         * that fails is not a missing dataset) */
+        sqlite3 *db = api_db(req, resp);
         int64_t id = 0;
-        if (db && store_dataset_find(db, "silso-monthly", &id, NULL) == FW_OK)
-            dataset = bundled = json_integer(id);
+        int rc = db ? store_dataset_find(db, "silso-monthly", &id, &err) : FW_EDB;
+        if (rc && rc != FW_ENOTFOUND) {
+            if (db)
+                api_fail(resp, rc, &err);
+            return -1;
+        }
+        if (!rc && !(dataset = bundled = json_integer(id))) {
+            http_problem(resp, 500, "out of memory");
+            return -1;
+        }
     }
     if ((dataset != NULL) == (series != NULL)) {
         http_problem(resp, 422,
@@ -218,7 +228,6 @@ int api_read_series(const struct http_request *req, const json_t *body, struct a
                      "\"YYYY-MM\", \"value\": number}, ...]");
         return -1;
     }
-    fw_error err = {0};
     if (dataset) {
         int rc = FW_EINVAL;
         if (!json_is_integer(dataset) || json_integer_value(dataset) <= 0)
