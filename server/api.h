@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "db/db.h"
 #include "server/app.h"
 #include "server/http.h"
 
@@ -64,6 +65,24 @@ void api_fail(struct http_response *resp, int rc, const fw_error *err);
 
 /* The database for this request, or a 503 problem and NULL. */
 sqlite3 *api_db(const struct http_request *req, struct http_response *resp);
+
+/* A write request's transaction: everything the handler writes between api_write_begin and
+ * api_write_end commits only together with a successful (2xx) answer, so a request that fails
+ * (out of memory building its answer, a full disk at commit) has changed nothing. Pattern:
+ *
+ *     struct api_write w;
+ *     if (api_write_begin(db, &w, resp)) return;      // resp: a problem
+ *     ... store writes; the whole answer, headers included ...
+ *     if (api_write_end(&w, resp) == 0) ...           // committed: wake workers, drop caches
+ *
+ * api_write_end rolls back unless resp is a success; when the commit itself fails it replaces
+ * the answer (and the headers the handler added) with the problem. Both return 0 or -1. */
+struct api_write {
+    struct db_tx tx;
+    size_t n_headers; /* the response's headers when the write began */
+};
+int api_write_begin(sqlite3 *db, struct api_write *w, struct http_response *resp);
+int api_write_end(struct api_write *w, struct http_response *resp);
 
 /* 429 (and -1) when the server already has its maximum of queued and running jobs. */
 int api_job_capacity(const struct http_request *req, sqlite3 *db, struct http_response *resp);

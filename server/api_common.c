@@ -1,4 +1,5 @@
 /* api_common — helpers shared by the API handlers (see api.h). */
+#include "db/db.h"
 #include "db/import.h"
 #include "db/store.h"
 #include "model/period.h"
@@ -140,6 +141,29 @@ sqlite3 *api_db(const struct http_request *req, struct http_response *resp)
     if (!db)
         http_problem(resp, 503, "the database is not available");
     return db;
+}
+
+int api_write_begin(sqlite3 *db, struct api_write *w, struct http_response *resp)
+{
+    fw_error err = {0};
+    w->n_headers = resp->n_headers;
+    int rc = db_tx_begin(db, &w->tx, &err);
+    if (rc)
+        api_fail(resp, rc, &err);
+    return rc ? -1 : 0;
+}
+
+int api_write_end(struct api_write *w, struct http_response *resp)
+{
+    fw_error err = {0};
+    int success = resp->status >= 200 && resp->status < 300;
+    int rc = success ? db_tx_commit(&w->tx, &err) : FW_OK;
+    db_tx_rollback(&w->tx); /* a no-op once committed */
+    if (success && rc) {
+        http_drop_headers(resp, w->n_headers);
+        api_fail(resp, rc, &err);
+    }
+    return success && !rc ? 0 : -1;
 }
 
 int api_known_members(const json_t *obj, const char *const *known, struct http_response *resp)

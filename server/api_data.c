@@ -79,21 +79,25 @@ void api_datasets_create(const struct http_request *req, struct http_response *r
         return;
     }
     sqlite3 *db = api_db(req, resp);
-    int64_t id = 0;
-    if (db && (rc = import_result_to_store(db, r, &id, &err)))
-        api_fail(resp, rc, &err);
-    import_result_free(r);
-    if (!db || rc)
-        return;
-    struct store_dataset_meta meta;
-    if ((rc = store_dataset_get_meta(db, id, &meta, &err))) {
-        api_fail(resp, rc, &err);
+    struct api_write w;
+    if (!db || api_write_begin(db, &w, resp)) {
+        import_result_free(r);
         return;
     }
-    char location[64];
-    snprintf(location, sizeof location, "/datasets/%lld", (long long)id);
-    api_json(resp, 201, meta_json(&meta));
-    http_add_header(resp, "Location", location);
+    int64_t id = 0;
+    struct store_dataset_meta meta;
+    if ((rc = import_result_to_store(db, r, &id, &err)) ||
+        (rc = store_dataset_get_meta(db, id, &meta, &err))) {
+        api_fail(resp, rc, &err);
+    } else {
+        char location[64];
+        snprintf(location, sizeof location, "/datasets/%lld", (long long)id);
+        api_json(resp, 201, meta_json(&meta));
+        if (resp->status == 201)
+            http_add_header(resp, "Location", location);
+    }
+    import_result_free(r);
+    api_write_end(&w, resp);
 }
 
 void api_datasets_list(const struct http_request *req, struct http_response *resp)
@@ -172,11 +176,14 @@ void api_datasets_delete(const struct http_request *req, struct http_response *r
     if (!db)
         return;
     fw_error err = {0};
-    int rc = store_dataset_delete(db, req->id, &err);
-    if (rc) {
-        api_fail(resp, rc, &err);
+    struct api_write w;
+    if (api_write_begin(db, &w, resp))
         return;
-    }
-    app_dataset_forget(req->app, req->id);
-    http_respond(resp, 204, NULL, "", 0);
+    int rc = store_dataset_delete(db, req->id, &err);
+    if (rc)
+        api_fail(resp, rc, &err);
+    else
+        http_respond(resp, 204, NULL, "", 0);
+    if (api_write_end(&w, resp) == 0)
+        app_dataset_forget(req->app, req->id);
 }

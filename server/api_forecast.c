@@ -292,8 +292,14 @@ static void plan_or_queue(const struct http_request *req, const json_t *body, st
         return;
     }
     sqlite3 *db = api_db(req, resp);
-    if (!db || api_job_capacity(req, db, resp)) {
+    struct api_write w;
+    if (!db || api_write_begin(db, &w, resp)) {
         json_decref(summary);
+        return;
+    }
+    if (api_job_capacity(req, db, resp)) {
+        json_decref(summary);
+        api_write_end(&w, resp);
         return;
     }
     json_t *request =
@@ -306,16 +312,18 @@ static void plan_or_queue(const struct http_request *req, const json_t *body, st
     if (rc) {
         json_decref(summary);
         api_fail(resp, rc, &err);
-        return;
+    } else {
+        char location[64];
+        snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
+        json_object_set_new(summary, "job", json_integer(job_id));
+        json_object_set_new(summary, "state", json_string("queued"));
+        json_object_set_new(summary, "location", json_string(location));
+        api_json(resp, 202, summary);
+        if (resp->status == 202)
+            http_add_header(resp, "Location", location);
     }
-    jobs_wake(app_jobs(req->app));
-    char location[64];
-    snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
-    json_object_set_new(summary, "job", json_integer(job_id));
-    json_object_set_new(summary, "state", json_string("queued"));
-    json_object_set_new(summary, "location", json_string(location));
-    api_json(resp, 202, summary);
-    http_add_header(resp, "Location", location);
+    if (api_write_end(&w, resp) == 0)
+        jobs_wake(app_jobs(req->app));
 }
 
 void api_forecast(const struct http_request *req, struct http_response *resp)
@@ -459,8 +467,13 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
         return;
     }
     sqlite3 *db = api_db(req, resp);
-    if (!db || api_job_capacity(req, db, resp))
+    struct api_write w;
+    if (!db || api_write_begin(db, &w, resp))
         return;
+    if (api_job_capacity(req, db, resp)) {
+        api_write_end(&w, resp);
+        return;
+    }
     json_t *request = json_pack(
         "{s:s, s:O, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "architecture", f->model->ops->name,
         "dataset", json_object_get(body, "dataset"), "protocol", "live", "config",
@@ -476,15 +489,17 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
     free(text);
     if (rc) {
         api_fail(resp, rc, &err);
-        return;
+    } else {
+        char location[64];
+        snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
+        api_json(resp, 202,
+                 json_pack("{s:I, s:s, s:s, s:I}", "job", (json_int_t)job_id, "state", "queued",
+                           "location", location, "models_to_train", (json_int_t)spec->n_windows));
+        if (resp->status == 202)
+            http_add_header(resp, "Location", location);
     }
-    jobs_wake(app_jobs(req->app));
-    char location[64];
-    snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
-    api_json(resp, 202,
-             json_pack("{s:I, s:s, s:s, s:I}", "job", (json_int_t)job_id, "state", "queued",
-                       "location", location, "models_to_train", (json_int_t)spec->n_windows));
-    http_add_header(resp, "Location", location);
+    if (api_write_end(&w, resp) == 0)
+        jobs_wake(app_jobs(req->app));
 }
 
 void api_backtest(const struct http_request *req, struct http_response *resp)

@@ -173,10 +173,13 @@ void api_models_create(const struct http_request *req, struct http_response *res
         goto done;
     }
     sqlite3 *db = api_db(req, resp);
-    if (!db)
+    struct api_write w;
+    if (!db || api_write_begin(db, &w, resp))
         goto done;
-    if (api_job_capacity(req, db, resp))
+    if (api_job_capacity(req, db, resp)) {
+        api_write_end(&w, resp);
         goto done;
+    }
     /* the stored request is the resolved one */
     json_object_set_new(body, "architecture", json_string(t.architecture));
     json_object_set_new(body, "protocol", json_string(t.protocol));
@@ -191,16 +194,18 @@ void api_models_create(const struct http_request *req, struct http_response *res
     free(request);
     if (rc) {
         api_fail(resp, rc, &err);
-        goto done;
+    } else {
+        char location[64];
+        snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
+        api_json(resp, 202,
+                 json_pack("{s:I, s:s, s:s, s:I, s:I}", "job", (json_int_t)job_id, "state",
+                           "queued", "location", location, "parameters", (json_int_t)m->n_params,
+                           "epochs", (json_int_t)t.epochs));
+        if (resp->status == 202)
+            http_add_header(resp, "Location", location);
     }
-    jobs_wake(app_jobs(req->app));
-    char location[64];
-    snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
-    api_json(resp, 202,
-             json_pack("{s:I, s:s, s:s, s:I, s:I}", "job", (json_int_t)job_id, "state", "queued",
-                       "location", location, "parameters", (json_int_t)m->n_params, "epochs",
-                       (json_int_t)t.epochs));
-    http_add_header(resp, "Location", location);
+    if (api_write_end(&w, resp) == 0)
+        jobs_wake(app_jobs(req->app));
 done:
     model_destroy(m);
     series_free(&plan);
@@ -256,13 +261,16 @@ void api_models_delete(const struct http_request *req, struct http_response *res
     if (!db)
         return;
     fw_error err = {0};
-    int rc = store_model_delete(db, req->id, &err);
-    if (rc) {
-        api_fail(resp, rc, &err);
+    struct api_write w;
+    if (api_write_begin(db, &w, resp))
         return;
-    }
-    app_model_forget(req->app, req->id);
-    http_respond(resp, 204, NULL, "", 0);
+    int rc = store_model_delete(db, req->id, &err);
+    if (rc)
+        api_fail(resp, rc, &err);
+    else
+        http_respond(resp, 204, NULL, "", 0);
+    if (api_write_end(&w, resp) == 0)
+        app_model_forget(req->app, req->id);
 }
 
 void api_models_export(const struct http_request *req, struct http_response *resp)
@@ -332,29 +340,28 @@ void api_models_import(const struct http_request *req, struct http_response *res
         return;
     }
     sqlite3 *db = api_db(req, resp);
-    if (!db) {
+    struct api_write w;
+    if (!db || api_write_begin(db, &w, resp)) {
         forecaster_free(f);
         return;
     }
     const char *given = http_query(req, "name");
     struct model_record record = {given && *given ? given : "imported", 0, 0};
     int64_t id = 0;
+    struct store_model *sm = NULL;
     rc = model_record_insert(db, f, &record, &id, &err);
     forecaster_free(f);
-    if (rc) {
+    if (rc || (rc = store_model_get(db, id, &sm, &err))) {
         api_fail(resp, rc, &err);
-        return;
+    } else {
+        char location[64];
+        snprintf(location, sizeof location, "/models/%lld", (long long)id);
+        api_json(resp, 201, model_row_json(sm));
+        if (resp->status == 201)
+            http_add_header(resp, "Location", location);
     }
-    struct store_model *sm = NULL;
-    if ((rc = store_model_get(db, id, &sm, &err))) {
-        api_fail(resp, rc, &err);
-        return;
-    }
-    char location[64];
-    snprintf(location, sizeof location, "/models/%lld", (long long)id);
-    api_json(resp, 201, model_row_json(sm));
     store_model_free(sm);
-    http_add_header(resp, "Location", location);
+    api_write_end(&w, resp);
 }
 
 /* --- /jobs ---------------------------------------------------------------------------------- */
@@ -423,21 +430,22 @@ void api_jobs_cancel(const struct http_request *req, struct http_response *resp)
         return;
     fw_error err = {0};
     enum store_job_state state;
-    if (job_state(db, req->id, &state, resp))
-        return;
+    struct api_write w;
     int rc;
-    if (store_job_state_is_final(state)) {
-        http_problem(resp, 409, "job %lld already %s", (long long)req->id,
-                     store_job_state_name(state));
+    if (api_write_begin(db, &w, resp))
         return;
+    if (!job_state(db, req->id, &state, resp)) {
+        if (store_job_state_is_final(state))
+            http_problem(resp, 409, "job %lld already %s", (long long)req->id,
+                         store_job_state_name(state));
+        else if ((rc = store_job_set_state(db, req->id, STORE_JOB_CANCELLED, "cancelled by request",
+                                           &err)))
+            api_fail(resp, rc, &err);
+        else
+            respond_job(db, req->id, 200, resp);
     }
-    if ((rc =
-             store_job_set_state(db, req->id, STORE_JOB_CANCELLED, "cancelled by request", &err))) {
-        api_fail(resp, rc, &err);
-        return;
-    }
-    jobs_cancel(app_jobs(req->app), req->id);
-    respond_job(db, req->id, 200, resp);
+    if (api_write_end(&w, resp) == 0)
+        jobs_cancel(app_jobs(req->app), req->id);
 }
 
 void api_jobs_resume(const struct http_request *req, struct http_response *resp)
@@ -447,21 +455,24 @@ void api_jobs_resume(const struct http_request *req, struct http_response *resp)
         return;
     fw_error err = {0};
     enum store_job_state state;
-    if (job_state(db, req->id, &state, resp))
-        return;
+    struct api_write w;
     int rc;
-    if (state != STORE_JOB_INTERRUPTED) {
-        http_problem(resp, 409, "job %lld is %s; only an interrupted job can be resumed",
-                     (long long)req->id, store_job_state_name(state));
+    if (api_write_begin(db, &w, resp))
         return;
+    if (!job_state(db, req->id, &state, resp)) {
+        if (state != STORE_JOB_INTERRUPTED) {
+            http_problem(resp, 409, "job %lld is %s; only an interrupted job can be resumed",
+                         (long long)req->id, store_job_state_name(state));
+        } else if ((rc = store_job_set_state(db, req->id, STORE_JOB_QUEUED, NULL, &err))) {
+            api_fail(resp, rc, &err);
+        } else {
+            char location[64];
+            snprintf(location, sizeof location, "/jobs/%lld", (long long)req->id);
+            respond_job(db, req->id, 202, resp);
+            if (resp->status == 202)
+                http_add_header(resp, "Location", location);
+        }
     }
-    if ((rc = store_job_set_state(db, req->id, STORE_JOB_QUEUED, NULL, &err))) {
-        api_fail(resp, rc, &err);
-        return;
-    }
-    jobs_wake(app_jobs(req->app));
-    char location[64];
-    snprintf(location, sizeof location, "/jobs/%lld", (long long)req->id);
-    respond_job(db, req->id, 202, resp);
-    http_add_header(resp, "Location", location);
+    if (api_write_end(&w, resp) == 0)
+        jobs_wake(app_jobs(req->app));
 }

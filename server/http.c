@@ -216,6 +216,12 @@ int http_add_header(struct http_response *resp, const char *name, const char *va
     return FW_OK;
 }
 
+void http_drop_headers(struct http_response *resp, size_t keep)
+{
+    while (resp->n_headers > keep)
+        free(resp->headers[--resp->n_headers].value);
+}
+
 void http_response_free(struct http_response *resp)
 {
     if (!resp)

@@ -69,6 +69,8 @@ int http_problem(struct http_response *resp, int status, const char *fmt, ...)
 /* Adds a header (value copied). Returns 0, FW_ERANGE past HTTP_MAX_HEADERS, or FW_ENOMEM with
  * resp a 500 problem. */
 int http_add_header(struct http_response *resp, const char *name, const char *value);
+/* Removes the headers added after the first `keep` (a failed answer drops a success's). */
+void http_drop_headers(struct http_response *resp, size_t keep);
 void http_response_free(struct http_response *resp);
 
 /* Percent-decodes s in place, as the server does to the path and the query arguments before a
