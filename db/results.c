@@ -236,13 +236,18 @@ json_t *results_summary_json(const struct result_summary *s)
                           "test_windows", (json_int_t)s->n_windows);
     if (!o)
         return NULL;
-    json_object_set_new(o, "mse", stat_json(s->mse));
-    json_object_set_new(o, "mae", stat_json(s->mae));
-    json_object_set_new(o, "r2", stat_json(s->r2));
+    int failed = json_object_set_new(o, "mse", stat_json(s->mse));
+    failed |= json_object_set_new(o, "mae", stat_json(s->mae));
+    failed |= json_object_set_new(o, "r2", stat_json(s->r2));
     if (isfinite(s->peak_amplitude_error.mean)) {
-        json_object_set_new(o, "peak_amplitude_error", stat_json(s->peak_amplitude_error));
-        json_object_set_new(o, "peak_timing_error", stat_json(s->peak_timing_error));
+        failed |=
+            json_object_set_new(o, "peak_amplitude_error", stat_json(s->peak_amplitude_error));
+        failed |= json_object_set_new(o, "peak_timing_error", stat_json(s->peak_timing_error));
     }
-    json_object_set_new(o, "train_seconds", stat_json(s->train_seconds));
+    failed |= json_object_set_new(o, "train_seconds", stat_json(s->train_seconds));
+    if (failed) { /* out of memory: no summary rather than one without some of its members */
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }

@@ -52,6 +52,11 @@ void api_backtest(const struct http_request *req, struct http_response *resp);
 void api_json(struct http_response *resp, int status, json_t *value);
 void api_json_digits(struct http_response *resp, int status, json_t *value, int digits);
 
+/* 1 when a failed jansson parse ran out of memory: jansson says so in the error's code, or, when
+ * it could not even start (its lexer's buffer), with no message at all (a parse error always has
+ * one). jerr must have been zeroed before the parse. */
+int api_json_out_of_memory(const json_error_t *jerr);
+
 /* Parses the body as a JSON object. On failure fills resp (400 malformed, 415 not JSON when a
  * content type says otherwise, 422 not an object, 500 out of memory) and returns NULL. */
 json_t *api_parse_object(const struct http_request *req, struct http_response *resp);

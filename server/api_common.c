@@ -58,9 +58,7 @@ json_t *api_parse_object_or_empty(const struct http_request *req, struct http_re
     return api_parse_object(req, resp);
 }
 
-/* jansson says "out of memory" in the error's code, or, when it could not even start (its lexer's
- * buffer), with no message at all: a parse error always has one. */
-static int json_out_of_memory(const json_error_t *jerr)
+int api_json_out_of_memory(const json_error_t *jerr)
 {
     return json_error_code(jerr) == json_error_out_of_memory || jerr->text[0] == '\0';
 }
@@ -84,7 +82,7 @@ json_t *api_parse_object(const struct http_request *req, struct http_response *r
     json_error_t jerr;
     memset(&jerr, 0, sizeof jerr);
     json_t *obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!obj && json_out_of_memory(&jerr)) {
+    if (!obj && api_json_out_of_memory(&jerr)) {
         http_problem(resp, 500, "out of memory reading the JSON body");
         return NULL;
     }

@@ -47,12 +47,17 @@ void api_compare(const struct http_request *req, struct http_response *resp)
     if (rc)
         return api_fail(resp, rc, &err);
     json_t *list = json_array();
+    int failed = !list;
     for (size_t k = 0; k < m; k++)
         if (!epochs || sums[k].epochs == epochs)
-            json_array_append_new(list, results_summary_json(&sums[k]));
+            failed |= json_array_append_new(list, results_summary_json(&sums[k]));
     free(sums);
-    json_t *o = json_pack("{s:s, s:o}", "suite", suite, "models", list);
-    if (task)
-        json_object_set_new(o, "task", json_string(task));
+    json_t *o = failed ? NULL : json_pack("{s:s, s:o}", "suite", suite, "models", list);
+    if (failed)
+        json_decref(list);
+    if (o && task && json_object_set_new(o, "task", json_string(task))) {
+        json_decref(o);
+        o = NULL;
+    }
     api_json(resp, 200, o);
 }

@@ -114,10 +114,15 @@ void api_datasets_list(const struct http_request *req, struct http_response *res
         return;
     }
     json_t *list = json_array();
+    int failed = 0;
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, meta_json(&items[i]));
+        failed |= json_array_append_new(list, meta_json(&items[i]));
     free(items);
-    api_json(resp, 200, json_pack("{s:o}", "datasets", list));
+    if (failed) { /* out of memory: a 500, not a list with datasets missing */
+        json_decref(list);
+        list = NULL;
+    }
+    api_json(resp, 200, list ? json_pack("{s:o}", "datasets", list) : NULL);
 }
 
 static int valid_bound(const char *text, enum store_frequency freq)
@@ -152,21 +157,26 @@ void api_datasets_get(const struct http_request *req, struct http_response *resp
         return;
     }
     json_t *points = json_array();
-    for (size_t i = 0; i < ds->n_points; i++) {
+    int failed = !points;
+    for (size_t i = 0; !failed && i < ds->n_points; i++) {
         const struct store_point *p = &ds->points[i];
         json_t *pt = json_pack("{s:s, s:o}", "period", p->period, "value",
                                isnan(p->value) ? json_null() : json_real(p->value));
         if (!isnan(p->std))
-            json_object_set_new(pt, "std", json_real(p->std));
+            failed |= json_object_set_new(pt, "std", json_real(p->std));
         if (p->n_obs >= 0)
-            json_object_set_new(pt, "n_obs", json_integer(p->n_obs));
+            failed |= json_object_set_new(pt, "n_obs", json_integer(p->n_obs));
         if (p->provisional)
-            json_object_set_new(pt, "provisional", json_true());
-        json_array_append_new(points, pt);
+            failed |= json_object_set_new(pt, "provisional", json_true());
+        failed |= json_array_append_new(points, pt);
     }
     json_t *o = meta_json(&ds->meta);
-    json_object_set_new(o, "points", points);
+    failed |= json_object_set_new(o, "points", points);
     store_dataset_free(ds);
+    if (failed) { /* out of memory: a 500, not a dataset with points or members missing */
+        json_decref(o);
+        o = NULL;
+    }
     api_json(resp, 200, o);
 }
 

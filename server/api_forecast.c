@@ -134,11 +134,15 @@ static int read_backend(const json_t *body, struct backend_choice *bc, struct ht
                : 0;
 }
 
+/* NULL out of memory. */
 static json_t *level_array(const double *levels, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_real(levels[i]));
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_real(levels[i]))) {
+            json_decref(a);
+            return NULL;
+        }
     return a;
 }
 
@@ -239,8 +243,14 @@ static json_t *quantum_job_request(const json_t *body, int64_t model, const stru
     char first[PERIOD_TEXT_MAX];
     period_format(s->first_month, first);
     json_t *values = json_array();
-    for (size_t i = 0; i < n_history; i++)
-        json_array_append_new(values, isnan(s->values[i]) ? json_null() : json_real(s->values[i]));
+    int failed = !values;
+    for (size_t i = 0; !failed && i < n_history; i++)
+        failed = json_array_append_new(values,
+                                       isnan(s->values[i]) ? json_null() : json_real(s->values[i]));
+    if (failed) {
+        json_decref(values);
+        return NULL;
+    }
     json_t *o =
         json_pack("{s:I, s:s, s:o, s:I, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "model",
                   (json_int_t)model, "first_month", first, "values", values, "h", (json_int_t)h,
@@ -250,10 +260,15 @@ static json_t *quantum_job_request(const json_t *body, int64_t model, const stru
                   (json_int_t)plan->shots_total, "jobs", (json_int_t)plan->jobs);
     if (!o)
         return NULL;
-    json_object_set_new(o, "dataset", s->dataset_id ? json_integer(s->dataset_id) : json_null());
-    json_object_set_new(o, "noise", bc->noise ? json_string(bc->noise) : json_null());
-    json_object_set_new(o, "device", bc->device ? json_string(bc->device) : json_null());
+    failed = json_object_set_new(o, "dataset",
+                                 s->dataset_id ? json_integer(s->dataset_id) : json_null());
+    failed |= json_object_set_new(o, "noise", bc->noise ? json_string(bc->noise) : json_null());
+    failed |= json_object_set_new(o, "device", bc->device ? json_string(bc->device) : json_null());
     (void)body;
+    if (failed) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -287,7 +302,10 @@ static void plan_or_queue(const struct http_request *req, const json_t *body, st
                                 "shots", (json_int_t)bc->shots, "shots_total",
                                 (json_int_t)plan.shots_total, "jobs", (json_int_t)plan.jobs);
     if (bc->dry_run) {
-        json_object_set_new(summary, "dry_run", json_true());
+        if (json_object_set_new(summary, "dry_run", json_true())) {
+            json_decref(summary);
+            summary = NULL;
+        }
         api_json(resp, 200, summary);
         return;
     }
@@ -315,9 +333,13 @@ static void plan_or_queue(const struct http_request *req, const json_t *body, st
     } else {
         char location[64];
         snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
-        json_object_set_new(summary, "job", json_integer(job_id));
-        json_object_set_new(summary, "state", json_string("queued"));
-        json_object_set_new(summary, "location", json_string(location));
+        int failed = json_object_set_new(summary, "job", json_integer(job_id));
+        failed |= json_object_set_new(summary, "state", json_string("queued"));
+        failed |= json_object_set_new(summary, "location", json_string(location));
+        if (failed) {
+            json_decref(summary);
+            summary = NULL;
+        }
         api_json(resp, 202, summary);
         if (resp->status == 202)
             http_add_header(resp, "Location", location);
@@ -552,11 +574,15 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
         goto done;
     }
     app_count_forecast(req->app);
-    json_object_set_new(result, "model", json_integer(resolved));
-    json_object_set_new(result, "h", json_integer(h));
-    json_object_set_new(result, "n_windows", json_integer(n_windows));
-    json_object_set_new(result, "step", json_integer(step));
-    json_object_set_new(result, "level", level_array(spec.levels, spec.n_levels));
+    int failed = json_object_set_new(result, "model", json_integer(resolved));
+    failed |= json_object_set_new(result, "h", json_integer(h));
+    failed |= json_object_set_new(result, "n_windows", json_integer(n_windows));
+    failed |= json_object_set_new(result, "step", json_integer(step));
+    failed |= json_object_set_new(result, "level", level_array(spec.levels, spec.n_levels));
+    if (failed) {
+        json_decref(result);
+        result = NULL;
+    }
     api_json_digits(resp, 200, result, FORECAST_DIGITS);
 done:
     if (f)

@@ -14,12 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A stored JSON text as JSON: null when there is none or it is not JSON; NULL out of memory (so
+ * that the document it goes into fails whole rather than showing null). */
 static json_t *json_or_null_text(const char *text)
 {
     if (!text)
         return json_null();
-    json_t *v = json_loads(text, 0, NULL);
-    return v ? v : json_null();
+    json_error_t jerr;
+    memset(&jerr, 0, sizeof jerr);
+    json_t *v = json_loads(text, 0, &jerr);
+    return v ? v : api_json_out_of_memory(&jerr) ? NULL : json_null();
 }
 
 static json_t *model_row_json(const struct store_model *m)
@@ -227,10 +231,15 @@ void api_models_list(const struct http_request *req, struct http_response *resp)
         return;
     }
     json_t *list = json_array();
+    int failed = 0;
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, model_row_json(&items[i]));
+        failed |= json_array_append_new(list, model_row_json(&items[i]));
     store_model_list_free(items, n);
-    api_json(resp, 200, json_pack("{s:o}", "models", list));
+    if (failed) { /* out of memory: a 500, not a list with models missing */
+        json_decref(list);
+        list = NULL;
+    }
+    api_json(resp, 200, list ? json_pack("{s:o}", "models", list) : NULL);
 }
 
 void api_models_get(const struct http_request *req, struct http_response *resp)
@@ -247,11 +256,16 @@ void api_models_get(const struct http_request *req, struct http_response *resp)
     }
     json_t *o = model_row_json(sm);
     struct forecaster *f = NULL;
-    if (forecaster_load(sm->weights, sm->weights_len, &f, &err) == FW_OK) {
-        json_object_set_new(o, "model", model_json_summary(f));
-        forecaster_free(f);
-    }
+    /* a stored model that does not load is shown without its summary; memory is another matter */
+    rc = o ? forecaster_load(sm->weights, sm->weights_len, &f, &err) : FW_ENOMEM;
+    if (rc == FW_OK && json_object_set_new(o, "model", model_json_summary(f)))
+        rc = FW_ENOMEM;
+    forecaster_free(f);
     store_model_free(sm);
+    if (rc == FW_ENOMEM) {
+        json_decref(o);
+        o = NULL;
+    }
     api_json(resp, 200, o);
 }
 
@@ -379,10 +393,11 @@ static json_t *job_json(const struct store_job *j)
         json_or_null_text(j->request_json), "created_at", j->created_at, "started_at",
         j->started_at[0] ? json_string(j->started_at) : json_null(), "finished_at",
         j->finished_at[0] ? json_string(j->finished_at) : json_null(), "updated_at", j->updated_at);
-    if (o) {
-        json_object_set_new(o, "resumable", json_boolean(j->state == STORE_JOB_INTERRUPTED));
-        if (j->result_json)
-            json_object_set_new(o, "result", json_or_null_text(j->result_json));
+    if (o &&
+        (json_object_set_new(o, "resumable", json_boolean(j->state == STORE_JOB_INTERRUPTED)) ||
+         (j->result_json && json_object_set_new(o, "result", json_or_null_text(j->result_json))))) {
+        json_decref(o);
+        return NULL;
     }
     return o;
 }

@@ -31,7 +31,7 @@ static void level_keys(double level, char *lo, char *hi, size_t size)
     snprintf(hi, size, "hi-%g", level);
 }
 
-/* One window's rows, and its share of the totals. */
+/* One window's rows, and its share of the totals; NULL out of memory. */
 static json_t *score_window(const struct backtest_spec *spec, const double *history,
                             size_t n_history, int first_month, const double *point,
                             const double *lo, const double *hi, struct totals *tot)
@@ -40,6 +40,7 @@ static json_t *score_window(const struct backtest_spec *spec, const double *hist
     size_t h = spec->h, ip = 0, it = 0, count = 0;
     double naive = metrics_naive_mae(history, n_history), abs_sum = 0;
     json_t *rows = json_array();
+    int failed = !rows;
     for (size_t j = 0; j < h; j++) {
         char period[PERIOD_TEXT_MAX];
         period_format(first_month + (int)(n_history + j), period);
@@ -50,12 +51,12 @@ static json_t *score_window(const struct backtest_spec *spec, const double *hist
             char kl[32], kh[32];
             level_keys(spec->levels[i], kl, kh, sizeof kl);
             double l = lo[i * h + j], u = hi[i * h + j];
-            json_object_set_new(row, kl, json_real(l));
-            json_object_set_new(row, kh, json_real(u));
+            failed |= json_object_set_new(row, kl, json_real(l));
+            failed |= json_object_set_new(row, kh, json_real(u));
             if (!isnan(y) && y >= l && y <= u)
                 tot->covered[i]++;
         }
-        json_array_append_new(rows, row);
+        failed |= json_array_append_new(rows, row);
         if (point[j] > point[ip])
             ip = j;
         if (isnan(y))
@@ -81,6 +82,10 @@ static json_t *score_window(const struct backtest_spec *spec, const double *hist
         tot->peak_time += fabs((double)it - (double)ip);
     }
     tot->windows++;
+    if (failed) {
+        json_decref(rows);
+        return NULL;
+    }
     return rows;
 }
 
@@ -106,7 +111,9 @@ int backtest_run(const struct backtest_spec *spec, const double *values, size_t 
         json_t *rows = score_window(spec, values, n_history, first_month, point, lo, hi, &tot);
         char cutoff[PERIOD_TEXT_MAX];
         period_format(first_month + (int)n_history - 1, cutoff);
-        json_array_append_new(windows, json_pack("{s:s, s:o}", "cutoff", cutoff, "forecast", rows));
+        if (json_array_append_new(windows,
+                                  json_pack("{s:s, s:o}", "cutoff", cutoff, "forecast", rows)))
+            rc = FW_ENOMEM;
     }
     free(point), free(lo), free(hi);
     if (rc) {
@@ -120,11 +127,19 @@ int backtest_run(const struct backtest_spec *spec, const double *values, size_t 
                   tot.smape_count ? tot.smape / (double)tot.smape_count : 0.0, "mase",
                   tot.mase / nw, "peak_amplitude_error", tot.peak_amp / nw, "peak_timing_error",
                   tot.peak_time / nw, "points", (json_int_t)tot.count);
+    int failed = 0;
     for (size_t i = 0; i < nl; i++) {
         char key[32];
         snprintf(key, sizeof key, "coverage-%g", spec->levels[i]);
-        json_object_set_new(metrics, key, json_real((double)tot.covered[i] / count));
+        failed |= json_object_set_new(metrics, key, json_real((double)tot.covered[i] / count));
     }
-    *result = json_pack("{s:o, s:o}", "windows", windows, "metrics", metrics);
-    return *result ? FW_OK : FW_ENOMEM;
+    if (failed) {
+        json_decref(metrics);
+        metrics = NULL;
+    }
+    json_t *doc = json_pack("{s:o, s:o}", "windows", windows, "metrics", metrics);
+    if (!doc)
+        return fw_error_set(err, FW_ENOMEM, "out of memory");
+    *result = doc;
+    return FW_OK;
 }

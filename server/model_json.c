@@ -93,8 +93,11 @@ json_t *model_json_summary(const struct forecaster *f)
         "min", f->scaler.min, "max", f->scaler.max, "training", "epochs", f->epochs, "best_epoch",
         f->best_epoch, "train_loss", f->train_loss, "val_loss", f->val_loss, "calibration_windows",
         (json_int_t)f->n_calibration);
-    if (o && f->has_test_metrics)
-        json_object_set_new(o, "test_metrics", model_json_metrics(&f->test));
+    if (o && f->has_test_metrics &&
+        json_object_set_new(o, "test_metrics", model_json_metrics(&f->test))) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -121,7 +124,10 @@ static json_t *tensor_json(const struct model *m, const struct tensor_info *t)
 {
     json_t *shape = json_array();
     for (int d = 0; shape && d < t->ndim; d++)
-        json_array_append_new(shape, json_integer(t->shape[d]));
+        if (json_array_append_new(shape, json_integer(t->shape[d]))) {
+            json_decref(shape);
+            return NULL;
+        }
     size_t n = tensor_count(t);
     json_t *data = NULL;
     if (t->kind == TENSOR_TRAINED) {
@@ -137,7 +143,10 @@ static json_t *tensor_json(const struct model *m, const struct tensor_info *t)
     } else {
         data = json_array();
         for (size_t i = 0; data && i < n; i++)
-            json_array_append_new(data, json_real(t->fill));
+            if (json_array_append_new(data, json_real(t->fill))) {
+                json_decref(data);
+                data = NULL;
+            }
     }
     const char *kind = t->kind == TENSOR_TRAINED  ? "trained"
                        : t->kind == TENSOR_BUFFER ? "buffer"
@@ -158,20 +167,26 @@ json_t *model_json_export(const struct forecaster *f)
         }
     }
     json_t *residuals = json_array();
-    for (int j = 0; residuals && j < m->horizon; j++) /* no residuals: NULL, no row to offset */
-        json_array_append_new(
+    int failed = !state || !residuals;
+    for (int j = 0; !failed && j < m->horizon; j++) /* no residuals: NULL, no row to offset */
+        failed = json_array_append_new(
             residuals,
             doubles(f->n_calibration ? f->residuals + (size_t)j * f->n_calibration : NULL,
                     f->n_calibration));
-    json_t *doc = model_json_summary(f);
-    if (!doc || !state || !residuals) {
-        json_decref(doc), json_decref(state), json_decref(residuals);
+    json_t *doc = failed ? NULL : model_json_summary(f);
+    if (!doc) {
+        json_decref(state), json_decref(residuals);
         return NULL;
     }
-    json_object_set_new(doc, "format", json_string(MODEL_JSON_FORMAT));
-    json_object_set_new(doc, "version", json_integer(MODEL_JSON_VERSION));
-    json_object_set_new(doc, "conformal_residuals", residuals);
-    json_object_set_new(doc, "state_dict", state);
+    /* every call, so that each member is either added or released */
+    failed = json_object_set_new(doc, "format", json_string(MODEL_JSON_FORMAT));
+    failed |= json_object_set_new(doc, "version", json_integer(MODEL_JSON_VERSION));
+    failed |= json_object_set_new(doc, "conformal_residuals", residuals);
+    failed |= json_object_set_new(doc, "state_dict", state);
+    if (failed) {
+        json_decref(doc);
+        return NULL;
+    }
     return doc;
 }
 
