@@ -196,6 +196,15 @@ void db_tx_rollback(struct db_tx *tx)
         sqlite3_exec(tx->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int db_end_stray_transaction(sqlite3 *db)
+{
+    if (sqlite3_get_autocommit(db))
+        return FW_OK;
+    int rc = sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc == SQLITE_OK && sqlite3_get_autocommit(db) ? FW_OK
+                                                         : db_fail(db, rc, "rollback", NULL);
+}
+
 /* --- migrations ---------------------------------------------------------------------------- */
 
 static const struct migration *find_migration(const struct migration *migrations, int count,

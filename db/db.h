@@ -66,6 +66,14 @@ int db_tx_begin(sqlite3 *db, struct db_tx *tx, fw_error *err);
 int db_tx_commit(struct db_tx *tx, fw_error *err);
 void db_tx_rollback(struct db_tx *tx);
 
+/* A ROLLBACK can fail for want of memory (SQLite cannot prepare it), and then the connection
+ * stays inside the transaction: the next db_tx_begin would nest in it as a savepoint, and
+ * everything written afterwards would be lost when the connection closes. A caller that owns a
+ * connection between units of work (a request, a job) calls this before each: it rolls back a
+ * transaction left open. Returns 0 when the connection is outside any transaction, else an
+ * error (the caller should then close the connection and open another). */
+int db_end_stray_transaction(sqlite3 *db);
+
 /* Prepares one statement (the whole of sql); on failure fills err with "what: <sqlite
  * message>" and returns a negative status. The caller finalizes *stmt. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, fw_error *err);

@@ -421,9 +421,19 @@ void app_handle(struct app *app, const struct http_request *in, struct http_resp
     app_route(app, in, resp);
 }
 
+void app_db_settle(struct app *app)
+{
+    sqlite3 *db = pthread_getspecific(app->db_key);
+    if (db && db_end_stray_transaction(db)) {
+        db_close(db);
+        pthread_setspecific(app->db_key, NULL);
+    }
+}
+
 static void app_route(struct app *app, const struct http_request *in, struct http_response *resp)
 {
     double t0 = now_seconds();
+    app_db_settle(app);
     struct http_request req = *in;
     req.app = app;
     const struct route *match = NULL;

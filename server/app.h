@@ -47,6 +47,11 @@ void app_handle(struct app *app, const struct http_request *req, struct http_res
  * or app_destroy). NULL if it cannot be opened. */
 sqlite3 *app_db(struct app *app);
 
+/* Before a unit of work (a request, a job) on this thread: a transaction that a failed ROLLBACK
+ * left open on its connection (db_end_stray_transaction) is rolled back, or the connection is
+ * closed, which rolls it back, and the next app_db opens another. */
+void app_db_settle(struct app *app);
+
 const struct app_config *app_config(const struct app *app);
 
 /* A route of the API, for the OpenAPI consistency test. */

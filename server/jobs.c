@@ -501,11 +501,12 @@ static void *worker_main(void *arg)
     struct slot *slot = &jobs->slots[wa->index];
     free(wa);
     atomic_fetch_add(&jobs->alive, 1);
-    sqlite3 *db = app_db(jobs->app);
     for (;;) {
         pthread_mutex_lock(&jobs->lock);
         int stopping = jobs->stopping;
         pthread_mutex_unlock(&jobs->lock);
+        app_db_settle(jobs->app);
+        sqlite3 *db = app_db(jobs->app);
         if (stopping || !db)
             break;
         int64_t id = 0;
