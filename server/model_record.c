@@ -37,8 +37,10 @@ int model_record_insert(sqlite3 *db, const struct forecaster *f, const struct mo
                                  .weights_len = len,
                                  .metrics_json = metrics_text,
                                  .is_default = r->make_default};
-    rc = (cfg && !cfg_text) || (metrics && !metrics_text) ? FW_ENOMEM
-                                                          : store_model_insert(db, &nm, id, err);
+    /* out of memory for a JSON text is a failure, not a row without its config or metrics */
+    rc = !cfg_text || (f->has_test_metrics && !metrics_text)
+             ? fw_error_set(err, FW_ENOMEM, "out of memory")
+             : store_model_insert(db, &nm, id, err);
     free(cfg_text), free(metrics_text), free(bytes);
     json_decref(cfg), json_decref(metrics);
     return rc;
