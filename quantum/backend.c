@@ -333,7 +333,11 @@ static int read_preset_file(const char *path, const char *name, struct noise_mod
                             fw_error *err)
 {
     json_error_t jerr;
+    memset(&jerr, 0, sizeof jerr);
     json_t *doc = json_load_file(path, 0, &jerr);
+    /* jansson says "out of memory" in the code, or with no message when it cannot even start */
+    if (!doc && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]))
+        return fw_error_set(err, FW_ENOMEM, "%s: out of memory reading it", path);
     if (!doc)
         return fw_error_set(err, FW_EINVAL, "%s: line %d: %s", path, jerr.line, jerr.text);
     const json_t *p = json_object_get(doc, name);
