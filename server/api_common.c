@@ -280,6 +280,10 @@ int api_read_series(const struct http_request *req, const json_t *body, struct a
     struct import_result *r = NULL;
     int rc = import_buffer(text, strlen(text), &opt, &r, &err);
     free(text);
+    if (rc == FW_ENOMEM) {
+        api_fail(resp, rc, &err);
+        return -1;
+    }
     if (rc) {
         http_problem(resp, 422, "series: %s", err.msg);
         return -1;
