@@ -116,7 +116,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_UTIL) $(TEST_UTIL) $
 # The fault-injection test (tests/integration/test_faults.c) counts and fails the library's
 # allocations: its calls to these functions go to the test's __wrap_* (static objects only, so the
 # sanitizers' interceptors stay underneath).
-FAULT_WRAPS := malloc calloc realloc strdup strndup fopen
+FAULT_WRAPS := malloc calloc realloc strdup strndup fopen json_loadb json_loads json_load_file
 $(BUILD)/tests/integration/test_faults: private ALL_LDFLAGS += $(foreach f,$(FAULT_WRAPS),-Wl,--wrap=$(f))
 
 $(BUILD)/bench/%: bench/%.c $(LIB)

@@ -1,7 +1,9 @@
 /*
  * Fault injection on every request type, in-process, after SQLite's own malloc-failure and
- * I/O-error loops: app_handle (server/app.h) on a real app over a temporary SQLite file holding
- * the bundled data (FWPCAST_ROOT/data), as tests/fuzz/fuzz_http.c drives it.
+ * I/O-error loops: app_handle (server/app.h) on a real app, as tests/fuzz/fuzz_http.c drives it,
+ * over a temporary SQLite file bootstrapped from a small data directory (the last 50 years of
+ * the bundled SILSO series from FWPCAST_ROOT/data and a tiny default model), so that the
+ * database's checks after each run stay quick; the dashboard is FWPCAST_ROOT/static.
  *
  * Allocation failures. One counter sees every allocation made by the thread running app_handle,
  * and only while a request is armed (a _Thread_local flag): libfwpcast.a's calls to malloc,
@@ -11,7 +13,11 @@
  * and jansson's (json_set_alloc_funcs). Not seen: OpenBLAS's own buffers and glibc's internal
  * ones (realpath's, stdio's). The library calls no other allocating libc function (no
  * aligned_alloc, posix_memalign, asprintf or open_memstream; `grep` in model/ quantum/ db/
- * server/ cli/ says so).
+ * server/ cli/ says so). One exception, jansson's parser (json_loadb, json_loads and
+ * json_load_file, wrapped too):
+ * only its first allocation (its lexer's buffer) is failed. jansson 2.14 cannot survive a later
+ * one: its lexer ignores a failed append to a token's buffer (lex_save), then either drops the
+ * byte silently or aborts on assert(c == d) in lex_unget_unsave. docs/RELIABILITY.md says so.
  *
  * SQLite I/O errors. A VFS wrapped around "unix" is the default one; its files delegate every
  * method (the WAL index's xShm* too) except when armed: "disk full" fails the Nth write and every
@@ -47,9 +53,11 @@
  */
 #include "testutil.h"
 
+#include "db/bootstrap.h"
 #include "db/db.h"
 #include "db/sha256.h"
 #include "db/store.h"
+#include "model/forecaster.h"
 #include "server/app.h"
 #include "server/http.h"
 
@@ -60,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +96,7 @@ struct fault {
 };
 
 static _Thread_local struct fault alloc_fault, io_fault;
+static _Thread_local int in_parser; /* 1 + the allocations made so far by json_load* */
 
 static int fault_hit(struct fault *f)
 {
@@ -117,6 +127,8 @@ FILE *__wrap_fopen(const char *path, const char *mode);
 
 static int alloc_fails(void)
 {
+    if (in_parser && in_parser++ > 1) /* jansson's parser: its first allocation only (see above) */
+        return 0;
     if (!fault_hit(&alloc_fault))
         return 0;
     errno = ENOMEM;
@@ -151,6 +163,37 @@ char *__wrap_strndup(const char *s, size_t n)
 FILE *__wrap_fopen(const char *path, const char *mode)
 {
     return alloc_fails() ? NULL : __real_fopen(path, mode);
+}
+
+json_t *__real_json_loadb(const char *text, size_t len, size_t flags, json_error_t *error);
+json_t *__real_json_loads(const char *text, size_t flags, json_error_t *error);
+json_t *__wrap_json_loadb(const char *text, size_t len, size_t flags, json_error_t *error);
+json_t *__wrap_json_loads(const char *text, size_t flags, json_error_t *error);
+json_t *__real_json_load_file(const char *path, size_t flags, json_error_t *error);
+json_t *__wrap_json_load_file(const char *path, size_t flags, json_error_t *error);
+
+json_t *__wrap_json_loadb(const char *text, size_t len, size_t flags, json_error_t *error)
+{
+    in_parser = 1;
+    json_t *v = __real_json_loadb(text, len, flags, error);
+    in_parser = 0;
+    return v;
+}
+
+json_t *__wrap_json_loads(const char *text, size_t flags, json_error_t *error)
+{
+    in_parser = 1;
+    json_t *v = __real_json_loads(text, flags, error);
+    in_parser = 0;
+    return v;
+}
+
+json_t *__wrap_json_load_file(const char *path, size_t flags, json_error_t *error)
+{
+    in_parser = 1;
+    json_t *v = __real_json_load_file(path, flags, error);
+    in_parser = 0;
+    return v;
 }
 
 static sqlite3_mem_methods sqlite_mem;
@@ -549,7 +592,7 @@ static const struct request_case cases[] = {
     {"POST /jobs/{id}/resume", "POST", "/jobs/%lld/resume", FX_STOPPED_JOB, NULL, NULL, NULL, NULL,
      0},
     {"POST /forecast (exact)", "POST", "/forecast", FX_NONE, NULL, JSON,
-     "{\"h\":12,\"level\":[80,95],\"cutoff\":\"2019-12\"}", NULL, 0},
+     "{\"h\":6,\"level\":[80,95],\"cutoff\":\"2019-12\"}", NULL, 0},
     {"POST /forecast (sampler)", "POST", "/forecast", FX_NONE, NULL, JSON,
      "{\"h\":2,\"backend\":\"sampler\",\"shots\":8,\"seed\":3,\"noise\":\"ionq-aria-1\"}", NULL, 0},
     {"POST /forecast (inline series)", "POST", "/forecast", FX_NONE, NULL, JSON, NULL,
@@ -1067,6 +1110,61 @@ static void make_fixtures(void)
                  "inserting results");
 }
 
+/* The last `lines` lines of the project's data/name into data_dir/name. */
+static void copy_tail(const char *name, const char *data_dir, size_t lines)
+{
+    char from[256], to[2048];
+    snprintf(from, sizeof from, "data/%s", name);
+    char *path = tu_path(from);
+    size_t len = 0;
+    char *text = tu_read_file(path, &len);
+    free(path);
+    assert_non_null(text);
+    size_t start = len, seen = 0;
+    while (start > 0 && seen <= lines)
+        if (text[--start] == '\n' && start + 1 < len)
+            seen++;
+    start = seen > lines ? start + 1 : 0;
+    snprintf(to, sizeof to, "%s/%s", data_dir, name);
+    assert_int_equal(tu_write_file(to, text + start, len - start), 0);
+    free(text);
+}
+
+/* A data directory that keeps the database small, so that every check of it is quick: the last
+ * 50 years of the bundled SILSO series, the noise presets, and a tiny default model (the tiny
+ * configuration the integration tests train, untrained, with made-up conformal residuals). */
+static void make_data_dir(const char *data_dir)
+{
+    char path[2048];
+    assert_int_equal(mkdir(data_dir, 0755), 0);
+    copy_tail(BOOTSTRAP_MONTHLY_FILE, data_dir, 600);
+    copy_tail(BOOTSTRAP_SMOOTHED_FILE, data_dir, 600);
+    copy_tail("noise_presets.json", data_dir, 100000);
+    snprintf(path, sizeof path, "%s/models", data_dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    struct model *m = NULL;
+    fw_error err = {0};
+    assert_int_equal(model_create("gated-qkan-fwp",
+                                  "window=24;horizon=6;slow_dim=3;hidden=4;fast_in=2;fast_out=3", 7,
+                                  &m, &err),
+                     0);
+    struct forecaster *f = NULL;
+    struct scaler scaler = {0, 400};
+    assert_int_equal(forecaster_create(m, &scaler, &f), 0);
+    f->n_calibration = 8;
+    f->residuals = malloc(6 * f->n_calibration * sizeof *f->residuals);
+    assert_non_null(f->residuals);
+    for (size_t i = 0; i < 6 * f->n_calibration; i++) /* sorted per step */
+        f->residuals[i] = 0.01 * (double)(i % f->n_calibration + 1);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(forecaster_save(f, &bytes, &len), 0);
+    snprintf(path, sizeof path, "%s/models/default.fwp", data_dir);
+    assert_int_equal(tu_write_file(path, bytes, len), 0);
+    free(bytes);
+    forecaster_free(f);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -1074,8 +1172,9 @@ static int group_setup(void **state)
     snprintf(work_db, sizeof work_db, "%s/work.db", dir);
     snprintf(template_db, sizeof template_db, "%s/template.db", dir);
     static char data_dir[1024], static_dir[1024];
-    snprintf(data_dir, sizeof data_dir, "%s/data", tu_root());
+    snprintf(data_dir, sizeof data_dir, "%s/data", dir);
     snprintf(static_dir, sizeof static_dir, "%s/static", tu_root());
+    make_data_dir(data_dir);
     config = (struct app_config){.db_path = work_db,
                                  .data_dir = data_dir,
                                  .static_dir = static_dir,
