@@ -184,14 +184,15 @@ void api_models_create(const struct http_request *req, struct http_response *res
         api_write_end(&w, resp);
         goto done;
     }
-    /* the stored request is the resolved one */
-    json_object_set_new(body, "architecture", json_string(t.architecture));
-    json_object_set_new(body, "protocol", json_string(t.protocol));
-    json_object_set_new(body, "epochs", json_integer(t.epochs));
-    json_object_set_new(body, "seed", json_integer(t.seed));
-    json_object_set_new(body, "window", json_integer(t.window));
-    json_object_set_new(body, "horizon", json_integer(t.horizon));
-    char *request = textbuf_json(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    /* the stored request is the resolved one (all of it, or no job: a member missing for want of
+     * memory would train with its default) */
+    int failed = json_object_set_new(body, "architecture", json_string(t.architecture));
+    failed |= json_object_set_new(body, "protocol", json_string(t.protocol));
+    failed |= json_object_set_new(body, "epochs", json_integer(t.epochs));
+    failed |= json_object_set_new(body, "seed", json_integer(t.seed));
+    failed |= json_object_set_new(body, "window", json_integer(t.window));
+    failed |= json_object_set_new(body, "horizon", json_integer(t.horizon));
+    char *request = failed ? NULL : textbuf_json(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
     int64_t job_id = 0;
     rc = request ? store_job_create(db, STORE_JOB_TRAIN, request, (int)t.epochs, &job_id, &err)
                  : FW_ENOMEM;
