@@ -203,7 +203,6 @@ int cmd_serve(int argc, char **argv)
             "fwpcast: %s: stopping (running jobs are checkpointed and left "
             "interrupted)\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
-    http_server_quiesce(srv);
     http_server_stop(srv);
     app_destroy(app);
     fprintf(stderr, "fwpcast: stopped cleanly\n");

@@ -454,12 +454,6 @@ int http_server_port(const struct http_server *srv)
     return srv->port;
 }
 
-void http_server_quiesce(struct http_server *srv)
-{
-    if (srv && srv->daemon)
-        MHD_quiesce_daemon(srv->daemon);
-}
-
 void http_server_stop(struct http_server *srv)
 {
     if (!srv)

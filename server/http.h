@@ -98,8 +98,10 @@ int http_server_start(const struct http_config *cfg, struct app *app, struct htt
                       fw_error *err);
 /* The port actually bound. */
 int http_server_port(const struct http_server *srv);
-/* Stops accepting new connections (requests in flight finish). */
-void http_server_quiesce(struct http_server *srv);
+/* Closes the listening socket, lets the request threads finish the handlers they are in, closes
+ * every connection and frees the server. (No separate MHD_quiesce_daemon first: with a thread
+ * pool and epoll, libmicrohttpd 0.9.75 races its workers removing the listening socket from their
+ * epoll sets and aborts with "Failed to remove listen FD from epoll set", seen once at SIGTERM.) */
 void http_server_stop(struct http_server *srv);
 
 #endif
