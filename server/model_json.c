@@ -60,14 +60,23 @@ int model_json_config_text(const json_t *obj, char *text, size_t size, fw_error 
     return FW_OK;
 }
 
+/* A number, or null when it is not finite (JSON has no NaN or infinity; jansson's json_real
+ * refuses them, which would fail the whole document). */
+static json_t *real_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
 json_t *model_json_metrics(const struct forecast_metrics *m)
 {
-    return json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "windows",
+    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "windows",
                      (json_int_t)m->n_windows, "horizon", (json_int_t)m->horizon, "scaled_mse",
-                     m->scaled_mse, "scaled_mae", m->scaled_mae, "scaled_rmse", m->scaled_rmse,
-                     "r2", m->r2, "mse", m->mse, "mae", m->mae, "rmse", m->rmse,
-                     "peak_amplitude_error", m->peak_amplitude_error, "peak_timing_error",
-                     m->peak_timing_error, "smape", m->smape);
+                     real_or_null(m->scaled_mse), "scaled_mae", real_or_null(m->scaled_mae),
+                     "scaled_rmse", real_or_null(m->scaled_rmse), "r2", real_or_null(m->r2), "mse",
+                     real_or_null(m->mse), "mae", real_or_null(m->mae), "rmse",
+                     real_or_null(m->rmse), "peak_amplitude_error",
+                     real_or_null(m->peak_amplitude_error), "peak_timing_error",
+                     real_or_null(m->peak_timing_error), "smape", real_or_null(m->smape));
 }
 
 static json_t *period_or_null(int month)
@@ -84,15 +93,15 @@ json_t *model_json_summary(const struct forecaster *f)
     const struct model *m = f->model;
     json_t *o = json_pack(
         "{s:s, s:I, s:o, s:i, s:i, s:s, s:I, s:o, s:o, s:o, s:s, s:{s:f, s:f}, s:{s:i, s:i, "
-        "s:f, s:f}, s:I}",
+        "s:o, s:o}, s:I}",
         "architecture", m->ops->name, "parameters", (json_int_t)m->n_params, "config",
         model_json_config(&m->config), "window", m->window, "horizon", m->horizon, "protocol",
         series_protocol_name(f->protocol), "seed", (json_int_t)f->seed, "cutoff",
         period_or_null(f->cutoff_month), "data_first", period_or_null(f->data_first_month),
         "data_last", period_or_null(f->data_last_month), "data_sha256", f->data_sha256, "scaler",
         "min", f->scaler.min, "max", f->scaler.max, "training", "epochs", f->epochs, "best_epoch",
-        f->best_epoch, "train_loss", f->train_loss, "val_loss", f->val_loss, "calibration_windows",
-        (json_int_t)f->n_calibration);
+        f->best_epoch, "train_loss", real_or_null(f->train_loss), "val_loss",
+        real_or_null(f->val_loss), "calibration_windows", (json_int_t)f->n_calibration);
     if (o && f->has_test_metrics &&
         json_object_set_new(o, "test_metrics", model_json_metrics(&f->test))) {
         json_decref(o);
