@@ -1280,41 +1280,32 @@ int store_quantum_job_record(sqlite3 *db, int64_t job_id, const char *provider,
     int rc = require_row(db, SQL_JOB_EXISTS, "job", job_id, err);
     if (rc)
         return rc;
-    sqlite3_stmt *stmt = NULL;
-    /* update the (job, provider) row if there is one, else insert it */
-    if ((rc = db_prepare(db,
-                         "UPDATE quantum_jobs SET remote_id = ?3, state = ?4, circuits = ?5, "
-                         "shots = ?6, cost_json = ?7, updated_at = " SQL_NOW
-                         " WHERE job_id = ?1 AND provider = ?2",
-                         &stmt, err)))
-        return rc;
-    sqlite3_bind_int64(stmt, 1, job_id);
-    sqlite3_bind_text(stmt, 2, provider, -1, SQLITE_STATIC);
-    bind_opt_text(stmt, 3, remote_ids);
-    sqlite3_bind_text(stmt, 4, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 5, circuits);
-    sqlite3_bind_int64(stmt, 6, shots);
-    bind_opt_text(stmt, 7, cost_json);
-    rc = step_done(db, stmt, "recording a quantum job", err);
-    int changed = sqlite3_changes(db);
-    sqlite3_finalize(stmt);
-    if (rc || changed)
-        return rc;
-    if ((rc = db_prepare(db,
-                         "INSERT INTO quantum_jobs (job_id, provider, remote_id, state, circuits, "
-                         "shots, cost_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                         &stmt, err)))
-        return rc;
-    sqlite3_bind_int64(stmt, 1, job_id);
-    sqlite3_bind_text(stmt, 2, provider, -1, SQLITE_STATIC);
-    bind_opt_text(stmt, 3, remote_ids);
-    sqlite3_bind_text(stmt, 4, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 5, circuits);
-    sqlite3_bind_int64(stmt, 6, shots);
-    bind_opt_text(stmt, 7, cost_json);
-    rc = step_done(db, stmt, "recording a quantum job", err);
-    sqlite3_finalize(stmt);
-    return rc;
+    /* update the (job, provider) row if there is one, else insert it; both statements take the
+     * same numbered parameters */
+    static const char *const sql[] = {
+        "UPDATE quantum_jobs SET remote_id = ?3, state = ?4, circuits = ?5, shots = ?6, "
+        "cost_json = ?7, updated_at = " SQL_NOW " WHERE job_id = ?1 AND provider = ?2",
+        "INSERT INTO quantum_jobs (job_id, provider, remote_id, state, circuits, shots, "
+        "cost_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        sqlite3_stmt *stmt = NULL;
+        if ((rc = db_prepare(db, sql[i], &stmt, err)))
+            return rc;
+        sqlite3_bind_int64(stmt, 1, job_id);
+        sqlite3_bind_text(stmt, 2, provider, -1, SQLITE_STATIC);
+        bind_opt_text(stmt, 3, remote_ids);
+        sqlite3_bind_text(stmt, 4, state, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 5, circuits);
+        sqlite3_bind_int64(stmt, 6, shots);
+        bind_opt_text(stmt, 7, cost_json);
+        rc = step_done(db, stmt, "recording a quantum job", err);
+        int changed = sqlite3_changes(db);
+        sqlite3_finalize(stmt);
+        if (rc || changed)
+            return rc;
+    }
+    return FW_OK;
 }
 
 int store_job_delete(sqlite3 *db, int64_t id, fw_error *err)
