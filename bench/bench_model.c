@@ -8,7 +8,7 @@
  */
 #include "db/import.h"
 #include "model/forecaster.h"
-#include "model/period.h"
+#include "base/period.h"
 #include "model/trainer.h"
 
 #include <stdio.h>

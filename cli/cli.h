@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "model/error.h"
+#include "base/error.h"
 
 /* Foundation commands (cli/cmd_data.c). */
 int cmd_init(int argc, char **argv);

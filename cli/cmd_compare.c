@@ -7,7 +7,7 @@
 #include "cli/series_source.h"
 #include "db/db.h"
 #include "db/results.h"
-#include "db/sha256.h"
+#include "base/sha256.h"
 #include "model/fit.h"
 #include "model/forecaster.h"
 #include "model/tsdata.h"
@@ -402,7 +402,7 @@ static int run_task(const struct compare_args *a, sqlite3 *db, const char *suite
     return FW_OK;
 }
 
-static void sha256_of_values(const double *y, const double *u, size_t n, char hex[65])
+static void sha256_of_values(const double *y, const double *u, size_t n, char hex[SHA256_HEX_LEN])
 {
     struct sha256_ctx ctx;
     unsigned char digest[SHA256_DIGEST_LEN];
@@ -452,7 +452,7 @@ static int timeseries_task(struct compare_args *a, sqlite3 *db, const struct ts_
     }
     if (!rc)
         rc = tsdata_plan(d, y, d->driven ? u : NULL, d->points, TSDATA_WINDOW, &plan, err);
-    char sha[65], base[64];
+    char sha[SHA256_HEX_LEN], base[64];
     if (!rc) {
         sha256_of_values(y, d->driven ? u : NULL, d->points, sha);
         snprintf(base, sizeof base, "window=%d;horizon=1", TSDATA_WINDOW);

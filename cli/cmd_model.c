@@ -5,7 +5,7 @@
 #include "db/store.h"
 #include "model/fit.h"
 #include "model/forecaster.h"
-#include "model/period.h"
+#include "base/period.h"
 #include "model/trainer.h"
 #include "server/model_json.h"
 #include "server/model_record.h"

@@ -4,7 +4,7 @@
 #include "db/db.h"
 #include "db/import.h"
 #include "db/store.h"
-#include "model/period.h"
+#include "base/period.h"
 
 #include <math.h>
 #include <stdio.h>

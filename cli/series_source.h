@@ -9,13 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/error.h"
+#include "base/sha256.h"
+#include "base/error.h"
 
 struct series_source {
     double *values; /* n months, NaN where missing */
     size_t n;
     int first_month;
-    char sha256[65];
+    char sha256[SHA256_HEX_LEN];
     char label[256];    /* what to call it in messages: "dataset 3 (silso-monthly)" or a path */
     int64_t dataset_id; /* 0 unless it came from the database */
 };

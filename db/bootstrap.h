@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#include "model/error.h"
+#include "base/error.h"
 
 /* The bundled series and the names they are stored under. */
 #define BOOTSTRAP_MONTHLY_FILE  "SN_m_tot_V2.0.csv" /* monthly mean total sunspot number */

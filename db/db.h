@@ -15,7 +15,7 @@
 #include <sqlite3.h>
 
 #include "db/migrations.h"
-#include "model/error.h"
+#include "base/error.h"
 
 #define DB_BUSY_TIMEOUT_MS 5000
 

@@ -32,8 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/sha256.h"
 #include "db/store.h"
-#include "model/error.h"
+#include "base/error.h"
 
 #define IMPORT_DEFAULT_MAX_BYTES ((size_t)64 * 1024 * 1024)
 
@@ -65,9 +66,9 @@ struct import_result {
     char unit[STORE_UNIT_MAX];     /* "" if none */
     struct store_point *points;    /* owned; contiguous, in period order */
     size_t n_points;
-    size_t missing_count;          /* points whose value is missing */
-    size_t provisional_count;      /* points flagged provisional */
-    char sha256[STORE_SHA256_HEX]; /* store_points_sha256() of the points */
+    size_t missing_count;        /* points whose value is missing */
+    size_t provisional_count;    /* points flagged provisional */
+    char sha256[SHA256_HEX_LEN]; /* store_points_sha256() of the points */
 };
 
 /* Parses len bytes (need not be NUL-terminated). On success *out is a new result. */

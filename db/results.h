@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/error.h"
+#include "base/sha256.h"
+#include "base/error.h"
 
 #define RESULT_TEXT_MAX   64
 #define RESULT_CONFIG_MAX 1024
@@ -24,7 +25,7 @@ struct result_row {
     char task[RESULT_TEXT_MAX];         /* "paper", or a time-series dataset */
     char architecture[RESULT_TEXT_MAX]; /* registry name */
     char config[RESULT_CONFIG_MAX];     /* resolved config text */
-    char data_sha256[65];
+    char data_sha256[SHA256_HEX_LEN];
     int64_t seed;
     int epochs, best_epoch;
     int64_t parameters, n_windows;

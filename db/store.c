@@ -1,7 +1,7 @@
 /* store — datasets, models, jobs and forecasts in SQLite (see store.h). */
 #include "db/store.h"
 #include "db/db.h"
-#include "db/sha256.h"
+#include "base/sha256.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -239,7 +239,7 @@ static int period_index(enum store_frequency frequency, const char *text, int *i
 }
 
 void store_points_sha256(const struct store_point *points, size_t n_points,
-                         char hex[STORE_SHA256_HEX])
+                         char hex[SHA256_HEX_LEN])
 {
     struct sha256_ctx ctx;
     unsigned char digest[SHA256_DIGEST_LEN];
@@ -299,7 +299,7 @@ int store_dataset_create(sqlite3 *db, const struct store_dataset_new *ds, int64_
     sqlite3_stmt *stmt = NULL;
     struct db_tx tx = {0};
     int64_t missing = 0;
-    char sha[STORE_SHA256_HEX];
+    char sha[SHA256_HEX_LEN];
     int rc;
 
     if ((rc = check_name("dataset name", ds->name, STORE_NAME_MAX, err)) ||

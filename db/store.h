@@ -26,8 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/error.h"
-#include "model/period.h"
+#include "base/sha256.h"
+#include "base/error.h"
+#include "base/period.h"
 
 #define STORE_NAME_MAX     128 /* dataset and model names: 1..127 bytes of UTF-8, no control chars */
 #define STORE_SOURCE_MAX   512
@@ -35,7 +36,6 @@
 #define STORE_ARCH_MAX     64
 #define STORE_PROTOCOL_MAX 64
 #define STORE_TIME_MAX     24 /* "YYYY-MM-DDTHH:MM:SSZ" plus NUL */
-#define STORE_SHA256_HEX   65 /* 64 hex digits plus NUL */
 
 /* --- datasets ------------------------------------------------------------------------------- */
 
@@ -65,9 +65,9 @@ struct store_dataset_meta {
     char unit[STORE_UNIT_MAX]; /* "" if none */
     char first_period[PERIOD_TEXT_MAX];
     char last_period[PERIOD_TEXT_MAX];
-    int64_t row_count;             /* points, missing ones included */
-    int64_t missing_count;         /* points whose value is missing */
-    char sha256[STORE_SHA256_HEX]; /* store_points_sha256() of all the points */
+    int64_t row_count;           /* points, missing ones included */
+    int64_t missing_count;       /* points whose value is missing */
+    char sha256[SHA256_HEX_LEN]; /* store_points_sha256() of all the points */
     char created_at[STORE_TIME_MAX];
 };
 
@@ -96,7 +96,7 @@ int store_check_name(const char *what, const char *name, fw_error *err);
  * periods and values count (not std, n_obs or provisional flags), so it identifies exactly the
  * numbers a model trains on. */
 void store_points_sha256(const struct store_point *points, size_t n_points,
-                         char hex[STORE_SHA256_HEX]);
+                         char hex[SHA256_HEX_LEN]);
 
 /* Validates the points (periods well-formed for the frequency, strictly increasing and
  * contiguous; values finite or NAN; std >= 0 or NAN; n_obs >= -1) and stores the dataset with
@@ -139,10 +139,10 @@ struct store_model {
     char *config_json; /* owned; NULL if none */
     int64_t parameters;
     uint64_t seed;
-    int64_t dataset_id;                 /* 0 if none (or the dataset was deleted) */
-    char data_sha256[STORE_SHA256_HEX]; /* "" if unknown */
-    char cutoff[PERIOD_TEXT_MAX];       /* last training period, "" if none */
-    char protocol[STORE_PROTOCOL_MAX];  /* "" if none */
+    int64_t dataset_id;                /* 0 if none (or the dataset was deleted) */
+    char data_sha256[SHA256_HEX_LEN];  /* "" if unknown */
+    char cutoff[PERIOD_TEXT_MAX];      /* last training period, "" if none */
+    char protocol[STORE_PROTOCOL_MAX]; /* "" if none */
     int format_version;
     unsigned char *weights; /* owned; NULL in lists, where only weights_len is filled */
     size_t weights_len;

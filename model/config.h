@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "model/error.h"
+#include "base/error.h"
 
 #define CONFIG_MAX_OPTIONS 32
 #define CONFIG_KEY_MAX     32

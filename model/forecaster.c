@@ -1,6 +1,6 @@
 /* forecaster — a trained model with scaler, intervals and provenance (see forecaster.h). */
 #include "model/forecaster.h"
-#include "model/bytes.h"
+#include "base/bytes.h"
 #include "model/conformal.h"
 #include "model/trainer.h"
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/sha256.h"
 #include "model/metrics.h"
 #include "model/model.h"
 #include "model/series.h"
@@ -21,7 +22,6 @@
 #define FORECASTER_FORMAT_VERSION 1u
 /* A history value more than this many training ranges away is refused (FW_ERANGE). */
 #define FORECASTER_MAX_SCALED 1e6
-#define FORECASTER_SHA_MAX    65
 
 struct forecaster {
     struct model *model;
@@ -30,7 +30,7 @@ struct forecaster {
     uint64_t seed;
     int cutoff_month;                      /* -1: none */
     int data_first_month, data_last_month; /* the months the model was fit on */
-    char data_sha256[FORECASTER_SHA_MAX];  /* fingerprint of the dataset, "" if unknown */
+    char data_sha256[SHA256_HEX_LEN];      /* fingerprint of the dataset, "" if unknown */
     int epochs, best_epoch;
     double train_loss, val_loss; /* timings are not stored: the file is reproducible */
     size_t n_calibration;

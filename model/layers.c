@@ -1,6 +1,6 @@
 /* layers — Linear, BatchNorm1d, dropout (see layers.h). */
 #include "model/layers.h"
-#include "model/error.h"
+#include "base/error.h"
 
 #include <cblas.h>
 #include <math.h>

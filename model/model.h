@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "model/config.h"
-#include "model/error.h"
+#include "base/error.h"
 #include "model/pool.h"
 #include "model/rng.h"
 

@@ -1,6 +1,6 @@
 /* optim — Adam/AdamW with keras-style decay (see optim.h). */
 #include "model/optim.h"
-#include "model/error.h"
+#include "base/error.h"
 
 #include <math.h>
 #include <stdlib.h>

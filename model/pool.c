@@ -1,6 +1,6 @@
 /* pool — worker threads for numbered tasks (see pool.h). */
 #include "model/pool.h"
-#include "model/error.h"
+#include "base/error.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,6 +1,6 @@
 /* qkan — QKAN layer: closed form for one repetition, reference circuits otherwise (qkan.h). */
 #include "model/qkan.h"
-#include "model/error.h"
+#include "base/error.h"
 #include "model/simd_math.h"
 
 #include <stdlib.h>

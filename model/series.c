@@ -1,6 +1,6 @@
 /* series — protocols, scaling and chronological splits (see series.h). */
 #include "model/series.h"
-#include "model/period.h"
+#include "base/period.h"
 
 #include <math.h>
 #include <stdlib.h>

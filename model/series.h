@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "model/error.h"
+#include "base/error.h"
 
 enum protocol { PROTOCOL_PAPER = 0, PROTOCOL_LIVE = 1 };
 

@@ -1,6 +1,6 @@
 /* trainer — the training loop (see trainer.h). */
 #include "model/trainer.h"
-#include "model/bytes.h"
+#include "base/bytes.h"
 #include "model/loss.h"
 
 #include <cblas.h>

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "model/error.h"
+#include "base/error.h"
 #include "model/series.h"
 
 struct ts_dataset {

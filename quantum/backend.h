@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/error.h"
+#include "base/error.h"
 #include "quantum/circuit.h"
 
 enum qjob_state { QJOB_QUEUED, QJOB_RUNNING, QJOB_DONE, QJOB_FAILED, QJOB_CANCELLED };

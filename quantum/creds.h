@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "model/error.h"
+#include "base/error.h"
 
 #define CREDS_IONQ_API_KEY "IONQ_API_KEY"
 #define CREDS_IBM_API_KEY  "IBM_CLOUD_API_KEY"

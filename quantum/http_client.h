@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "model/error.h"
+#include "base/error.h"
 
 /* The largest response body accepted (an IBM result of 10^7 hex samples is ~70 MB). */
 #define HC_MAX_BODY ((size_t)256 * 1024 * 1024)

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "base/sha256.h"
 #include "db/db.h"
 #include "server/app.h"
 #include "server/http.h"
@@ -108,7 +109,7 @@ struct api_series {
     size_t n;
     int first_month;
     int64_t dataset_id; /* 0 for an inline series */
-    char sha256[65];
+    char sha256[SHA256_HEX_LEN];
 };
 int api_read_series(const struct http_request *req, const json_t *body, struct api_series *out,
                     struct http_response *resp);

@@ -2,9 +2,10 @@
 #include "db/db.h"
 #include "db/import.h"
 #include "db/store.h"
-#include "model/period.h"
+#include "base/period.h"
 #include "server/api.h"
-#include "server/textbuf.h"
+#include "base/textbuf.h"
+#include "core/json_text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@ void api_json(struct http_response *resp, int status, json_t *value)
 
 void api_json_digits(struct http_response *resp, int status, json_t *value, int digits)
 {
-    char *text = value ? textbuf_json(value, JSON_COMPACT | JSON_REAL_PRECISION(digits)) : NULL;
+    char *text = value ? json_text(value, JSON_COMPACT | JSON_REAL_PRECISION(digits)) : NULL;
     json_decref(value);
     if (!text) {
         http_problem(resp, 500, "out of memory writing the response");
@@ -269,7 +270,7 @@ int api_read_series(const struct http_request *req, const json_t *body, struct a
     /* the importer's JSON form validates periods, gaps, duplicates and values */
     json_t *doc =
         json_pack("{s:s, s:s, s:O}", "name", "inline", "frequency", "month", "points", series);
-    char *text = doc ? textbuf_json(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    char *text = doc ? json_text(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(doc);
     if (!text) {
         http_problem(resp, 500, "out of memory");

@@ -1,7 +1,7 @@
 /* api_data — /datasets: import (JSON, CSV or SILSO text), list, read, delete. */
 #include "db/import.h"
 #include "db/store.h"
-#include "model/period.h"
+#include "base/period.h"
 #include "server/api.h"
 
 #include <math.h>

@@ -1,13 +1,14 @@
 /* api_forecast — POST /forecast and POST /backtest. */
 #include "model/metrics.h"
-#include "model/period.h"
+#include "base/period.h"
 #include "db/store.h"
 #include "server/api.h"
 #include "server/backtest.h"
 #include "server/forecast_json.h"
 #include "server/jobs.h"
 #include "server/model_json.h"
-#include "server/textbuf.h"
+#include "base/textbuf.h"
+#include "core/json_text.h"
 #include "quantum/evaluator.h"
 #include "quantum/factory.h"
 
@@ -322,7 +323,7 @@ static void plan_or_queue(const struct http_request *req, const json_t *body, st
     }
     json_t *request =
         quantum_job_request(body, model, s, n_history, h, levels, n_levels, bc, &plan);
-    char *text = request ? textbuf_json(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    char *text = request ? json_text(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(request);
     int64_t job_id = 0;
     rc = text ? store_job_create(db, STORE_JOB_QUANTUM, text, 0, &job_id, &err) : FW_ENOMEM;
@@ -502,7 +503,7 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
         model_json_config(&f->model->config), "epochs", (json_int_t)epochs, "seed",
         (json_int_t)seed, "h", (json_int_t)spec->h, "n_windows", (json_int_t)spec->n_windows,
         "step", (json_int_t)spec->step, "level", level_array(spec->levels, spec->n_levels));
-    char *text = request ? textbuf_json(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    char *text = request ? json_text(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(request);
     int64_t job_id = 0;
     rc = text ? store_job_create(db, STORE_JOB_BACKTEST, text,

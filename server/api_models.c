@@ -1,13 +1,14 @@
 /* api_models — /models (train, list, read, delete, export, import) and /jobs. */
 #include "db/store.h"
 #include "model/forecaster.h"
-#include "model/period.h"
+#include "base/period.h"
 #include "model/series.h"
 #include "server/api.h"
 #include "server/jobs.h"
 #include "server/model_json.h"
 #include "server/model_record.h"
-#include "server/textbuf.h"
+#include "base/textbuf.h"
+#include "core/json_text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -192,7 +193,7 @@ void api_models_create(const struct http_request *req, struct http_response *res
     failed |= json_object_set_new(body, "seed", json_integer(t.seed));
     failed |= json_object_set_new(body, "window", json_integer(t.window));
     failed |= json_object_set_new(body, "horizon", json_integer(t.horizon));
-    char *request = failed ? NULL : textbuf_json(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    char *request = failed ? NULL : json_text(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
     int64_t job_id = 0;
     rc = request ? store_job_create(db, STORE_JOB_TRAIN, request, (int)t.epochs, &job_id, &err)
                  : FW_ENOMEM;
@@ -320,7 +321,7 @@ void api_models_export(const struct http_request *req, struct http_response *res
         }
         json_t *doc = model_json_export(f);
         forecaster_free(f);
-        char *text = doc ? textbuf_json(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        char *text = doc ? json_text(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(doc);
         if (!text) {
             store_model_free(sm);

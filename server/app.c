@@ -3,12 +3,12 @@
 #include "db/bootstrap.h"
 #include "db/db.h"
 #include "db/store.h"
-#include "model/period.h"
+#include "base/period.h"
 #include "server/api.h"
 #include "server/jobs.h"
 #include "server/model_json.h"
 #include "server/model_record.h"
-#include "server/textbuf.h"
+#include "base/textbuf.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -168,7 +168,7 @@ struct cached_dataset {
     double *values;
     size_t n;
     int first_month;
-    char sha256[65];
+    char sha256[SHA256_HEX_LEN];
     unsigned long long last_used;
 };
 

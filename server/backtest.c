@@ -1,7 +1,7 @@
 /* backtest — rolling-origin evaluation (see backtest.h). */
 #include "server/backtest.h"
 #include "model/metrics.h"
-#include "model/period.h"
+#include "base/period.h"
 
 #include <math.h>
 #include <stdio.h>

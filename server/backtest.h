@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "model/error.h"
+#include "base/error.h"
 
 #define BACKTEST_MAX_LEVELS  16
 #define BACKTEST_MAX_WINDOWS 500

@@ -1,8 +1,9 @@
 /* forecast_json — one forecast as JSON (see forecast_json.h). */
 #include "server/forecast_json.h"
 #include "model/daruan.h"
-#include "model/period.h"
-#include "server/textbuf.h"
+#include "base/period.h"
+#include "base/textbuf.h"
+#include "core/json_text.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 static void put_string_or_null(struct textbuf *out, const char *s)
 {
     json_t *v = s ? json_string(s) : NULL;
-    char *text = v ? textbuf_json(v, JSON_ENCODE_ANY) : NULL;
+    char *text = v ? json_text(v, JSON_ENCODE_ANY) : NULL;
     if (s && !text)
         out->failed = 1; /* out of memory: not a null for the string */
     textbuf_puts(out, text ? text : "null");

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/error.h"
+#include "base/error.h"
 
 #define HTTP_MAX_QUERY   16
 #define HTTP_MAX_HEADERS 8

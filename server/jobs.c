@@ -2,13 +2,14 @@
 #include "server/jobs.h"
 #include "db/store.h"
 #include "model/fit.h"
-#include "model/period.h"
+#include "base/period.h"
 #include "server/app.h"
 #include "server/backtest.h"
 #include "server/forecast_json.h"
 #include "server/model_json.h"
 #include "server/model_record.h"
-#include "server/textbuf.h"
+#include "base/textbuf.h"
+#include "core/json_text.h"
 #include "quantum/evaluator.h"
 #include "quantum/factory.h"
 
@@ -120,7 +121,7 @@ static char *curve_json(const struct train_state *s)
         json_array_append_new(a, json_pack("{s:i, s:f, s:f, s:f}", "epoch", e + 1, "train_loss",
                                            s->curve[e].train_loss, "val_loss", s->curve[e].val_loss,
                                            "seconds", s->curve[e].seconds));
-    char *text = a ? textbuf_json(a, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = a ? json_text(a, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(a);
     return text;
 }
@@ -246,7 +247,7 @@ static int run_refit_backtest(struct jobs *jobs, struct slot *slot, sqlite3 *db,
     json_t *result = NULL;
     rc = backtest_run(&spec, values, ds->n_points, first_month, refit_forecast, &r, &result, err);
     if (!rc) {
-        char *text = textbuf_json(result, JSON_COMPACT | JSON_REAL_PRECISION(10));
+        char *text = json_text(result, JSON_COMPACT | JSON_REAL_PRECISION(10));
         rc = text ? store_job_set_result(db, id, text, err) : FW_ENOMEM;
         free(text);
     }
@@ -271,7 +272,7 @@ static void on_quantum_update(void *ctx, const char *job_ids, enum qjob_state st
     json_object_set_new(w->quantum, "provider_jobs", json_string(job_ids));
     json_object_set_new(w->quantum, "provider_state", json_string(qjob_state_name(state)));
     json_t *doc = json_pack("{s:O}", "quantum", w->quantum);
-    char *text = doc ? textbuf_json(doc, JSON_COMPACT) : NULL;
+    char *text = doc ? json_text(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     fw_error err = {0};
     if (text)
@@ -279,7 +280,7 @@ static void on_quantum_update(void *ctx, const char *job_ids, enum qjob_state st
     free(text);
     /* and the provider work, in the quantum_jobs table (kept after the result replaces this) */
     json_t *q = w->quantum;
-    char *cost = textbuf_json(q, JSON_COMPACT);
+    char *cost = json_text(q, JSON_COMPACT);
     if (store_quantum_job_record(w->db, w->id, json_string_value(json_object_get(q, "backend")),
                                  job_ids, qjob_state_name(state),
                                  json_integer_value(json_object_get(q, "circuits")),
@@ -409,7 +410,7 @@ static int run_quantum_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, in
         free(text);
         if (result && watch.quantum)
             json_object_set(result, "quantum", watch.quantum);
-        text = result ? textbuf_json(result, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+        text = result ? json_text(result, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
         rc = text ? store_job_set_result(db, id, text, err) : FW_ENOMEM;
         free(text);
         json_decref(result);

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "model/error.h"
+#include "base/error.h"
 
 struct app;
 struct jobs;

@@ -1,7 +1,7 @@
 /* model_json — JSON export/import and summaries of models (see model_json.h). */
 #include "server/model_json.h"
 #include "model/conformal.h"
-#include "model/period.h"
+#include "base/period.h"
 
 #include <math.h>
 #include <stdio.h>

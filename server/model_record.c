@@ -1,9 +1,10 @@
 /* model_record — a forecaster as a models row (see model_record.h). */
 #include "server/model_record.h"
 #include "db/store.h"
-#include "model/period.h"
+#include "base/period.h"
 #include "server/model_json.h"
-#include "server/textbuf.h"
+#include "base/textbuf.h"
+#include "core/json_text.h"
 
 #include <stdlib.h>
 
@@ -17,9 +18,9 @@ int model_record_insert(sqlite3 *db, const struct forecaster *f, const struct mo
         return rc;
     json_t *cfg = model_json_config(&f->model->config);
     json_t *metrics = f->has_test_metrics ? model_json_metrics(&f->test) : NULL;
-    char *cfg_text = cfg ? textbuf_json(cfg, JSON_COMPACT) : NULL;
+    char *cfg_text = cfg ? json_text(cfg, JSON_COMPACT) : NULL;
     char *metrics_text =
-        metrics ? textbuf_json(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        metrics ? json_text(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     char cutoff[PERIOD_TEXT_MAX] = "";
     if (f->cutoff_month >= 0)
         period_format(f->cutoff_month, cutoff);

@@ -9,7 +9,7 @@
  * (texts with a NUL byte are left out: jansson skips them).
  */
 #include "fuzz.h"
-#include "model/error.h"
+#include "base/error.h"
 #include "quantum/ibm.h"
 
 #include <jansson.h>

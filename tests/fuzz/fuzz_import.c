@@ -11,7 +11,7 @@
 #include "fuzz.h"
 #include "db/import.h"
 #include "db/store.h"
-#include "model/period.h"
+#include "base/period.h"
 
 #include <math.h>
 
@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(index == first + (int)i);
         }
         FUZZ_CHECK(missing == r->missing_count && provisional == r->provisional_count);
-        char sha[STORE_SHA256_HEX];
+        char sha[SHA256_HEX_LEN];
         store_points_sha256(r->points, r->n_points, sha);
         FUZZ_CHECK(!strcmp(sha, r->sha256));
 

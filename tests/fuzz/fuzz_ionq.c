@@ -7,7 +7,7 @@
  * in [0, 1]; on failure it leaves P(0) alone.
  */
 #include "fuzz.h"
-#include "model/error.h"
+#include "base/error.h"
 #include "quantum/ionq.h"
 
 #include <math.h>

@@ -12,7 +12,7 @@
  * finite or outside its own bands (bands may be infinite: a model without calibration has none).
  */
 #include "fuzz.h"
-#include "model/bytes.h"
+#include "base/bytes.h"
 #include "model/forecaster.h"
 #include "server/model_json.h"
 

@@ -55,7 +55,7 @@
 
 #include "db/bootstrap.h"
 #include "db/db.h"
-#include "db/sha256.h"
+#include "base/sha256.h"
 #include "db/store.h"
 #include "model/forecaster.h"
 #include "server/app.h"

@@ -1,7 +1,7 @@
-/* Tests for model/bytes: little-endian round trips (bit-exact doubles), strings, the reader's
+/* Tests for base/bytes: little-endian round trips (bit-exact doubles), strings, the reader's
  * refusal to run off the end, patching, taking the buffer, and CRC-32 check values. */
 #include "testutil.h"
-#include "model/bytes.h"
+#include "base/bytes.h"
 
 #include <float.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * typed reads with ranges and recorded defaults, unused-key reports and real formatting. */
 #include "testutil.h"
 #include "model/config.h"
-#include "model/error.h"
+#include "base/error.h"
 #include "model/rng.h"
 
 #include <math.h>

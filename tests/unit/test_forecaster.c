@@ -2,7 +2,7 @@
  * future-version files and of checksummed files with impossible content, and forecasting with
  * conformal intervals. */
 #include "testutil.h"
-#include "model/bytes.h"
+#include "base/bytes.h"
 #include "model/forecaster.h"
 #include "model/trainer.h"
 

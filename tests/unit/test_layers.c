@@ -1,7 +1,7 @@
 /* Tests for model/layers: Linear and BatchNorm1d against hand loops and PyTorch's rules, their
  * gradients by fourth-order central differences, and inverted dropout. */
 #include "testutil.h"
-#include "model/error.h"
+#include "base/error.h"
 #include "model/layers.h"
 #include "model/rng.h"
 

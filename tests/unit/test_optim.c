@@ -1,7 +1,7 @@
 /* Tests for model/optim: Adam and AdamW against trajectories of PyTorch's update rule, the keras
  * learning-rate decay, weight decay coupled and decoupled, and convergence on a quadratic. */
 #include "testutil.h"
-#include "model/error.h"
+#include "base/error.h"
 #include "model/optim.h"
 
 #include <math.h>

@@ -1,8 +1,8 @@
-/* Tests for model/period: month indices from "YYYY-MM" and "YYYY-MM-DD" (days checked against
+/* Tests for base/period: month indices from "YYYY-MM" and "YYYY-MM-DD" (days checked against
  * the calendar), every kind of malformed text refused, and the text form round trip. */
 #include "testutil.h"
-#include "model/error.h"
-#include "model/period.h"
+#include "base/error.h"
+#include "base/period.h"
 
 #include <stdio.h>
 #include <string.h>

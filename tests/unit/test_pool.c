@@ -1,7 +1,7 @@
 /* Tests for model/pool: every task runs exactly once on a valid thread index, for several task
  * and thread counts and over repeated runs; a NULL pool runs inline; bad sizes are refused. */
 #include "testutil.h"
-#include "model/error.h"
+#include "base/error.h"
 #include "model/pool.h"
 
 #include <stdatomic.h>

@@ -3,8 +3,8 @@
  * gap filling, rescaling and the protocol names. */
 #include "testutil.h"
 #include "db/import.h"
-#include "model/error.h"
-#include "model/period.h"
+#include "base/error.h"
+#include "base/period.h"
 #include "model/series.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
-/* Tests for db/sha256: the FIPS 180-2 example vectors, incremental hashing at every split
+/* Tests for base/sha256: the FIPS 180-2 example vectors, incremental hashing at every split
  * point, and a bundled data file against its published digest. */
 #include "testutil.h"
-#include "db/sha256.h"
+#include "base/sha256.h"
 
 #include <stdlib.h>
 #include <string.h>

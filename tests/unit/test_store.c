@@ -3,7 +3,7 @@
  * state machine, progress, checkpoints, restart), forecasts. */
 #include "testutil.h"
 #include "db/db.h"
-#include "db/sha256.h"
+#include "base/sha256.h"
 #include "db/store.h"
 
 #include <math.h>
@@ -96,7 +96,7 @@ static void test_dataset_roundtrip(void **state)
     assert_string_equal(meta.last_period, "2002-06");
     assert_int_equal(meta.row_count, 30);
     assert_int_equal(meta.missing_count, 6);
-    char sha[STORE_SHA256_HEX];
+    char sha[SHA256_HEX_LEN];
     store_points_sha256(points, 30, sha);
     assert_string_equal(meta.sha256, sha);
     assert_int_equal(strlen(meta.created_at), 20);
@@ -321,7 +321,7 @@ static void test_points_sha256(void **state)
     struct store_point p[2] = {{"2024-01", 1.5, NAN, -1, 0}, {"2024-02", NAN, NAN, -1, 0}};
     const char text[] = "period,value\n2024-01,1.5\n2024-02,NA\n";
     unsigned char digest[SHA256_DIGEST_LEN];
-    char expect[SHA256_HEX_LEN], got[STORE_SHA256_HEX], again[STORE_SHA256_HEX];
+    char expect[SHA256_HEX_LEN], got[SHA256_HEX_LEN], again[SHA256_HEX_LEN];
     sha256_buffer(text, sizeof text - 1, digest);
     sha256_hex(digest, expect);
     store_points_sha256(p, 2, got);

@@ -1,8 +1,8 @@
-/* Tests for server/textbuf: the fast number formatter against strtod and printf, JSON-safe
+/* Tests for base/textbuf: the fast number formatter against strtod and printf, JSON-safe
  * output for non-finite values, and the buffer's growth. */
 #include "testutil.h"
 #include "model/rng.h"
-#include "server/textbuf.h"
+#include "base/textbuf.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -6,7 +6,6 @@
 #ifndef FW_TEXTBUF_H
 #define FW_TEXTBUF_H
 
-#include <jansson.h>
 #include <stddef.h>
 
 struct textbuf {
@@ -20,11 +19,6 @@ void textbuf_put(struct textbuf *t, const char *s, size_t n);
 void textbuf_puts(struct textbuf *t, const char *s);
 /* A finite double as a JSON number with 10 significant digits ("null" if not finite). */
 void textbuf_number(struct textbuf *t, double v);
-/* json_dumps(value, flags), but never a partial document: out of memory, jansson's json_dumps
- * (2.14) can drop an object's key and still return the text, which is then not JSON (its dumper
- * ignores a failed write of a key). This sizes the text first and writes it into a buffer that
- * cannot fail. NULL if out of memory or value is NULL; the caller frees the text. */
-char *textbuf_json(const json_t *value, size_t flags);
 
 /* Hands over the NUL-terminated text (caller frees); NULL if an append failed. */
 char *textbuf_take(struct textbuf *t, size_t *len);

@@ -1,5 +1,5 @@
 /* bytes — little-endian writer/reader and CRC-32 (see bytes.h). */
-#include "model/bytes.h"
+#include "base/bytes.h"
 
 #include <stdlib.h>
 #include <string.h>

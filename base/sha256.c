@@ -1,5 +1,5 @@
 /* sha256 — SHA-256 per FIPS 180-4 (see sha256.h). */
-#include "db/sha256.h"
+#include "base/sha256.h"
 
 #include <string.h>
 

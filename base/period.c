@@ -1,6 +1,6 @@
 /* period — month indices and `YYYY-MM` text (see period.h). */
-#include "model/period.h"
-#include "model/error.h"
+#include "base/period.h"
+#include "base/error.h"
 
 #include <stdio.h>
 #include <string.h>

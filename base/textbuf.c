@@ -1,5 +1,5 @@
 /* textbuf — growable text and fast number formatting (see textbuf.h). */
-#include "server/textbuf.h"
+#include "base/textbuf.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -24,21 +24,6 @@ static int reserve(struct textbuf *t, size_t more)
     t->buf = grown;
     t->cap = cap;
     return 0;
-}
-
-char *textbuf_json(const json_t *value, size_t flags)
-{
-    size_t len = value ? json_dumpb(value, NULL, 0, flags) : 0;
-    char *text = len ? malloc(len + 1) : NULL;
-    if (!text)
-        return NULL;
-    /* the same length again: a second pass can still fail (jansson's loop check allocates) */
-    if (json_dumpb(value, text, len, flags) != len) {
-        free(text);
-        return NULL;
-    }
-    text[len] = '\0';
-    return text;
 }
 
 void textbuf_put(struct textbuf *t, const char *s, size_t n)
