@@ -7,8 +7,8 @@
 #include "model/forecaster.h"
 #include "base/period.h"
 #include "model/trainer.h"
-#include "server/model_json.h"
-#include "server/model_record.h"
+#include "core/model_json.h"
+#include "core/model_record.h"
 #include "quantum/evaluator.h"
 #include "quantum/factory.h"
 

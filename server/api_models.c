@@ -5,8 +5,8 @@
 #include "model/series.h"
 #include "server/api.h"
 #include "server/jobs.h"
-#include "server/model_json.h"
-#include "server/model_record.h"
+#include "core/model_json.h"
+#include "core/model_record.h"
 #include "base/textbuf.h"
 #include "core/json_text.h"
 

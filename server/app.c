@@ -6,8 +6,8 @@
 #include "base/period.h"
 #include "server/api.h"
 #include "server/jobs.h"
-#include "server/model_json.h"
-#include "server/model_record.h"
+#include "core/model_json.h"
+#include "core/model_record.h"
 #include "base/textbuf.h"
 
 #include <cblas.h>

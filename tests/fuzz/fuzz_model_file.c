@@ -14,7 +14,7 @@
 #include "fuzz.h"
 #include "base/bytes.h"
 #include "model/forecaster.h"
-#include "server/model_json.h"
+#include "core/model_json.h"
 
 #include <math.h>
 

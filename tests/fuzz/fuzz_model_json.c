@@ -1,5 +1,5 @@
 /*
- * fuzz_model_json — model_json_import (server/model_json.h): fwpcast's JSON model export and the
+ * fuzz_model_json — model_json_import (core/model_json.h): fwpcast's JSON model export and the
  * authors' bare PyTorch state_dict, as POST /models/import and `fwpcast import-model` read them.
  * Input: one byte (bit 0: pass a scaler, as `--scaler-min/--scaler-max` does for a bare
  * state_dict), then the document.
@@ -9,7 +9,7 @@
  */
 #include "fuzz.h"
 #include "model/forecaster.h"
-#include "server/model_json.h"
+#include "core/model_json.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

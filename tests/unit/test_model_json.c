@@ -1,8 +1,8 @@
-/* Tests for server/model_json: the export carries exactly the authors' PyTorch state_dict keys
+/* Tests for core/model_json: the export carries exactly the authors' PyTorch state_dict keys
  * and shapes (paper.md appendix), export -> import is lossless, and bad documents are refused
  * with the offending tensor named. */
 #include "testutil.h"
-#include "server/model_json.h"
+#include "core/model_json.h"
 
 #include <math.h>
 #include <stdlib.h>

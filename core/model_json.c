@@ -1,5 +1,5 @@
 /* model_json — JSON export/import and summaries of models (see model_json.h). */
-#include "server/model_json.h"
+#include "core/model_json.h"
 #include "model/conformal.h"
 #include "base/period.h"
 

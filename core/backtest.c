@@ -1,5 +1,5 @@
 /* backtest — rolling-origin evaluation (see backtest.h). */
-#include "server/backtest.h"
+#include "core/backtest.h"
 #include "model/metrics.h"
 #include "base/period.h"
 

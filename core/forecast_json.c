@@ -1,5 +1,5 @@
 /* forecast_json — one forecast as JSON (see forecast_json.h). */
-#include "server/forecast_json.h"
+#include "core/forecast_json.h"
 #include "model/daruan.h"
 #include "base/period.h"
 #include "base/textbuf.h"

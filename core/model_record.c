@@ -1,8 +1,8 @@
 /* model_record — a forecaster as a models row (see model_record.h). */
-#include "server/model_record.h"
+#include "core/model_record.h"
 #include "db/store.h"
 #include "base/period.h"
-#include "server/model_json.h"
+#include "core/model_json.h"
 #include "base/textbuf.h"
 #include "core/json_text.h"
 
