@@ -7,6 +7,8 @@
 #include "model/forecaster.h"
 #include "base/period.h"
 #include "model/trainer.h"
+#include "core/forecast.h"
+#include "core/forecast_json.h"
 #include "core/model_json.h"
 #include "core/model_record.h"
 #include "quantum/evaluator.h"
@@ -445,7 +447,17 @@ cleanup:
 
 /* --- forecast ----------------------------------------------------------------------------- */
 
-int cmd_forecast(int argc, char **argv)
+struct forecast_args {
+    const char *dataset, *db;
+    struct qbackend_request backend;
+    long h, shots, seed;
+    double levels[MAX_LEVELS];
+    size_t n_levels;
+    int json, cutoff;
+};
+
+/* -1 after printing why; 0 when the options are read. */
+static int parse_forecast_args(int argc, char **argv, struct forecast_args *a)
 {
     static const struct option options[] = {{"dataset", required_argument, 0, 'd'},
                                             {"db", required_argument, 0, 'D'},
@@ -458,180 +470,149 @@ int cmd_forecast(int argc, char **argv)
                                             {"noise", required_argument, 0, 'n'},
                                             {"seed", required_argument, 0, 'S'},
                                             {0, 0, 0, 0}};
-    const char *dataset = NULL, *db = NULL;
-    struct qbackend_request qrq = {.name = "exact"};
-    long h = -1, shots = -1, seed = 0;
-    double levels[MAX_LEVELS];
-    size_t n_levels = 0;
-    int json = 0, cutoff = -1, c;
+    *a = (struct forecast_args){.backend = {.name = "exact"}, .h = -1, .shots = -1, .cutoff = -1};
+    int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (c) {
         case 'd':
-            dataset = optarg;
+            a->dataset = optarg;
             break;
         case 'D':
-            db = optarg;
+            a->db = optarg;
             break;
         case 'j':
-            json = 1;
+            a->json = 1;
             break;
         case 'h':
-            if (cli_parse_long(optarg, 1, 100000, &h))
-                return cli_fail("forecast", "--h must be a positive integer, not '%s'", optarg) + 1;
+            if (cli_parse_long(optarg, 1, 100000, &a->h))
+                return cli_fail("forecast", "--h must be a positive integer, not '%s'", optarg);
             break;
         case 'b':
-            qrq.name = optarg;
+            a->backend.name = optarg;
             break;
         case 'n':
-            qrq.noise = optarg;
+            a->backend.noise = optarg;
             break;
         case 's':
-            if (cli_parse_long(optarg, 1, QBACKEND_MAX_SHOTS, &shots))
-                return cli_fail("forecast", "--shots must be in 1..%d", QBACKEND_MAX_SHOTS) + 1;
+            if (cli_parse_long(optarg, 1, QBACKEND_MAX_SHOTS, &a->shots))
+                return cli_fail("forecast", "--shots must be in 1..%d", QBACKEND_MAX_SHOTS);
             break;
         case 'S':
-            if (cli_parse_long(optarg, 0, 0x7fffffffL, &seed))
-                return cli_fail("forecast", "--seed must be a non-negative integer") + 1;
+            if (cli_parse_long(optarg, 0, 0x7fffffffL, &a->seed))
+                return cli_fail("forecast", "--seed must be a non-negative integer");
             break;
         case 'l':
-            if (n_levels == MAX_LEVELS || cli_parse_double(optarg, &levels[n_levels]) ||
-                !(levels[n_levels] > 0 && levels[n_levels] < 100))
+            if (a->n_levels == MAX_LEVELS || cli_parse_double(optarg, &a->levels[a->n_levels]) ||
+                !(a->levels[a->n_levels] > 0 && a->levels[a->n_levels] < 100))
                 return cli_fail("forecast", "--level must be in (0, 100) (at most %d levels)",
-                                MAX_LEVELS) +
-                       1;
-            n_levels++;
+                                MAX_LEVELS);
+            a->n_levels++;
             break;
         case 'c':
-            if (period_parse(optarg, &cutoff))
-                return cli_fail("forecast", "--cutoff: '%s' is not YYYY-MM", optarg) + 1;
+            if (period_parse(optarg, &a->cutoff))
+                return cli_fail("forecast", "--cutoff: '%s' is not YYYY-MM", optarg);
             break;
         default:
-            return cli_fail("forecast", "unknown or incomplete option '%s'", argv[optind - 1]) + 1;
+            return cli_fail("forecast", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1)
         return cli_fail("forecast", "usage: fwpcast forecast MODEL [--dataset ID|FILE] [--h N] "
-                                    "[--level 80 ...] [--cutoff YYYY-MM] [--json]") +
-               1;
-    struct forecaster *f = NULL;
-    if (load_model("forecast", argv[optind], db, &f))
-        return 1;
-    if (h < 0)
-        h = f->model->horizon;
-    if (h > f->model->horizon) {
-        int horizon = f->model->horizon;
-        forecaster_free(f);
-        return cli_fail("forecast", "--h %ld is beyond the model's horizon (%d)", h, horizon);
-    }
-    fw_error err = {0};
-    struct series_source src;
-    if (series_source_load(dataset, db, &src, &err)) {
-        forecaster_free(f);
-        return cli_fail("forecast", "%s", err.msg);
-    }
-    int exit_code = 1;
-    size_t n = src.n;
-    int last = src.first_month + (int)src.n - 1;
-    double *point = malloc((size_t)h * sizeof *point);
-    double *lo = malloc((n_levels ? n_levels : 1) * (size_t)h * sizeof *lo);
-    double *hi = malloc((n_levels ? n_levels : 1) * (size_t)h * sizeof *hi);
-    if (!point || !lo || !hi)
-        goto cleanup;
-    if (cutoff >= 0) {
-        if (cutoff < src.first_month || cutoff > last) {
-            char a[PERIOD_TEXT_MAX], b[PERIOD_TEXT_MAX];
-            period_format(src.first_month, a);
-            period_format(last, b);
-            cli_fail("forecast", "--cutoff is outside the data (%s..%s)", a, b);
-            goto cleanup;
-        }
-        n = (size_t)(cutoff - src.first_month) + 1;
-        last = cutoff;
-    }
-    int guaranteed = 1, readout = -1;
-    struct backend_evaluator be = {0};
-    if (strcmp(qrq.name, "exact") || qrq.noise || shots > 0) {
-        char presets[4096];
-        snprintf(presets, sizeof presets, "%s/noise_presets.json", cli_data_dir());
-        qrq.noise_path = cli_file_exists(presets) ? presets : NULL;
-        qrq.shots = shots > 0 ? (int)shots : 1024;
-        qrq.seed = (uint64_t)seed;
-        if (qbackend_is_remote(qrq.name)) {
-            cli_fail("forecast", "the %s backend runs through the HTTP API (POST /forecast)",
-                     qrq.name);
-            goto cleanup;
-        }
-        if (!strcmp(qrq.name, "exact") && (shots > 0 || qrq.noise)) {
-            cli_fail("forecast", "--shots and --noise need --backend sampler");
-            goto cleanup;
-        }
-        if (qbackend_open(&qrq, &be.backend, &err)) {
-            cli_fail("forecast", "%s", err.msg);
-            goto cleanup;
-        }
-        be.shots = !strcmp(qrq.name, "exact") ? 0 : qrq.shots;
-        be.poll_seconds = 1;
-        be.timeout_seconds = 3600;
-        struct daruan_evaluator ev = backend_evaluator(&be);
-        int rc = forecaster_predict_quantum(f, src.values, n, (size_t)h, levels, n_levels, &ev,
-                                            &readout, point, lo, hi, &guaranteed, &err);
-        qbackend_destroy(be.backend);
-        if (rc) {
-            cli_fail("forecast", "%s", err.msg);
-            goto cleanup;
-        }
-    } else if (forecaster_predict(f, src.values, n, (size_t)h, levels, n_levels, NULL, point, lo,
-                                  hi, &guaranteed, &err)) {
-        cli_fail("forecast", "%s", err.msg);
-        goto cleanup;
-    }
-    json_t *rows = json_array();
-    for (long j = 0; j < h; j++) {
+                                    "[--level 80 ...] [--cutoff YYYY-MM] [--json]");
+    return 0;
+}
+
+/* The backend the circuits run on: the closed form unless --backend, --shots or --noise say
+ * otherwise. -1 after printing why. */
+static int forecast_backend(struct forecast_args *a, char *presets, size_t size)
+{
+    struct qbackend_request *b = &a->backend;
+    if (!strcmp(b->name, "exact") && !b->noise && a->shots <= 0)
+        return 0;
+    if (qbackend_is_remote(b->name))
+        return cli_fail("forecast", "the %s backend runs through the HTTP API (POST /forecast)",
+                        b->name);
+    if (!strcmp(b->name, "exact"))
+        return cli_fail("forecast", "--shots and --noise need --backend sampler");
+    b->noise_path = forecast_noise_file(cli_data_dir(), presets, size);
+    b->shots = a->shots > 0 ? (int)a->shots : 1024;
+    b->seed = (uint64_t)a->seed;
+    return 0;
+}
+
+static void print_forecast_text(const struct forecast_result *r, const double *levels,
+                                const char *label)
+{
+    char last[PERIOD_TEXT_MAX];
+    period_format(r->last_month, last);
+    printf("forecast after %s (%s), %zu months:\n", last, label, r->h);
+    for (size_t j = 0; j < r->h; j++) {
         char period[PERIOD_TEXT_MAX];
-        period_format(last + 1 + (int)j, period);
-        json_t *row = json_pack("{s:s, s:f}", "period", period, "value", point[j]);
-        for (size_t i = 0; i < n_levels; i++) {
-            char key[32];
-            snprintf(key, sizeof key, "lo-%g", levels[i]);
-            json_object_set_new(row, key, json_real(lo[i * (size_t)h + (size_t)j]));
-            snprintf(key, sizeof key, "hi-%g", levels[i]);
-            json_object_set_new(row, key, json_real(hi[i * (size_t)h + (size_t)j]));
-        }
-        json_array_append_new(rows, row);
+        period_format(r->last_month + 1 + (int)j, period);
+        printf("%s %8.1f", period, r->point[j]);
+        for (size_t i = 0; i < r->n_levels; i++)
+            printf("  [%g%%: %.1f .. %.1f]", levels[i], r->lo[i * r->h + j], r->hi[i * r->h + j]);
+        printf("\n");
     }
-    char last_text[PERIOD_TEXT_MAX];
-    period_format(last, last_text);
-    if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:b, s:s}", "model", argv[optind], "dataset",
-                              src.label, "last_observed", last_text, "h", (json_int_t)h,
-                              "intervals_guaranteed", guaranteed, "backend", qrq.name);
-        if (readout >= 0) {
-            json_object_set_new(o, "readout",
-                                json_string(readout == DARUAN_BORN ? "born" : "amplitude"));
-            json_object_set_new(o, "shots", json_integer(be.shots));
-            json_object_set_new(o, "circuits", json_integer((json_int_t)be.circuits));
-            if (qrq.noise)
-                json_object_set_new(o, "noise", json_string(qrq.noise));
-        }
-        json_object_set_new(o, "forecast", rows);
-        cli_print_json(o);
-    } else {
-        printf("forecast after %s (%s), %ld months:\n", last_text, src.label, h);
-        for (long j = 0; j < h; j++) {
-            json_t *row = json_array_get(rows, (size_t)j);
-            printf("%s %8.1f", json_string_value(json_object_get(row, "period")), point[j]);
-            for (size_t i = 0; i < n_levels; i++)
-                printf("  [%g%%: %.1f .. %.1f]", levels[i], lo[i * (size_t)h + (size_t)j],
-                       hi[i * (size_t)h + (size_t)j]);
-            printf("\n");
-        }
-        json_decref(rows);
-    }
-    exit_code = 0;
-cleanup:
-    free(point), free(lo), free(hi);
+}
+
+static int print_forecast_json(const struct forecast_request *rq, const struct forecast_result *r,
+                               const char *model_file, const struct series_source *src)
+{
+    struct forecast_doc doc = {.rq = rq,
+                               .r = r,
+                               .model_label = model_file,
+                               .dataset = src->dataset_id,
+                               .dataset_label = src->label};
+    size_t len = 0;
+    char *text = forecast_json(&doc, &len);
+    if (!text)
+        return cli_fail("forecast", "out of memory");
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+int cmd_forecast(int argc, char **argv)
+{
+    struct forecast_args a;
+    char presets[4096];
+    if (parse_forecast_args(argc, argv, &a))
+        return 2;
+    if (forecast_backend(&a, presets, sizeof presets))
+        return 1;
+    struct forecaster *f = NULL;
+    if (load_model("forecast", argv[optind], a.db, &f))
+        return 1;
+    fw_error err = {0};
+    struct series_source src = {0};
+    struct forecast_result r = {0};
+    struct forecast_request rq = {.model = f,
+                                  .h = a.h < 0 ? (size_t)f->model->horizon : (size_t)a.h,
+                                  .levels = a.levels,
+                                  .n_levels = a.n_levels,
+                                  .backend = &a.backend,
+                                  .poll_seconds = 1,
+                                  .timeout_seconds = 3600};
+    int rc = forecast_check(&rq, &err);
+    if (!rc)
+        rc = series_source_load(a.dataset, a.db, &src, &err);
+    if (!rc)
+        rc = forecast_history_end(src.first_month, src.n, a.cutoff, &rq.n_history, &rq.last_month,
+                                  &err);
+    rq.history = src.values;
+    if (!rc)
+        rc = forecast_run(&rq, &r, &err);
+    int exit_code = 1;
+    if (rc)
+        cli_fail("forecast", "%s", err.msg[0] ? err.msg : fw_strerror(rc));
+    else if (a.json)
+        exit_code = print_forecast_json(&rq, &r, argv[optind], &src) ? 1 : 0;
+    else
+        print_forecast_text(&r, a.levels, src.label), exit_code = 0;
+    forecast_result_free(&r);
     series_source_free(&src);
     forecaster_free(f);
     return exit_code;

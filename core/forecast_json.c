@@ -1,6 +1,7 @@
 /* forecast_json — one forecast as JSON (see forecast_json.h). */
 #include "core/forecast_json.h"
 #include "model/daruan.h"
+#include "quantum/factory.h"
 #include "base/period.h"
 #include "base/textbuf.h"
 #include "core/json_text.h"
@@ -9,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_KEYS 16
 
 /* A JSON string (escaped), or null. */
 static void put_string_or_null(struct textbuf *out, const char *s)
@@ -24,56 +23,83 @@ static void put_string_or_null(struct textbuf *out, const char *s)
     json_decref(v);
 }
 
+/* A stored id as a number, else the label as a string, else null. */
+static void put_id_or_label(struct textbuf *out, int64_t id, const char *label)
+{
+    if (id)
+        textbuf_printf(out, "%lld", (long long)id);
+    else
+        put_string_or_null(out, label);
+}
+
+/* The shots, seed, noise, device, readout and cost of a run through a backend's shots. */
+static void put_backend_run(struct textbuf *out, const struct qbackend_request *b,
+                            const struct forecast_result *r)
+{
+    textbuf_printf(out, "\"shots\":%d,\"seed\":%llu,\"noise\":", b->shots,
+                   (unsigned long long)b->seed);
+    put_string_or_null(out, b->noise);
+    if (qbackend_is_remote(b->name)) {
+        textbuf_puts(out, ",\"device\":");
+        put_string_or_null(out, qbackend_device(b));
+    }
+    textbuf_printf(out, ",\"readout\":\"%s\",\"circuits\":%llu,\"shots_total\":%llu,",
+                   r->readout == DARUAN_BORN ? "born" : "amplitude",
+                   (unsigned long long)r->circuits, (unsigned long long)r->shots_total);
+}
+
+static void put_rows(struct textbuf *out, const struct forecast_result *r, const double *levels)
+{
+    char keys[FORECAST_MAX_LEVELS][2][32];
+    size_t n_levels = r->n_levels < FORECAST_MAX_LEVELS ? r->n_levels : FORECAST_MAX_LEVELS;
+    for (size_t i = 0; i < n_levels; i++) {
+        snprintf(keys[i][0], sizeof keys[i][0], "lo-%g", levels[i]);
+        snprintf(keys[i][1], sizeof keys[i][1], "hi-%g", levels[i]);
+    }
+    textbuf_puts(out, "\"forecast\":[");
+    for (size_t j = 0; j < r->h; j++) {
+        char period[PERIOD_TEXT_MAX];
+        period_format(r->last_month + 1 + (int)j, period);
+        textbuf_printf(out, "%s{\"period\":\"%s\",\"value\":", j ? "," : "", period);
+        textbuf_number(out, r->point[j]);
+        for (size_t i = 0; i < n_levels; i++) {
+            textbuf_printf(out, ",\"%s\":", keys[i][0]);
+            textbuf_number(out, r->lo[i * r->h + j]);
+            textbuf_printf(out, ",\"%s\":", keys[i][1]);
+            textbuf_number(out, r->hi[i * r->h + j]);
+        }
+        textbuf_puts(out, "}");
+    }
+    textbuf_puts(out, "]");
+}
+
 char *forecast_json(const struct forecast_doc *d, size_t *len)
 {
-    char last[PERIOD_TEXT_MAX], keys[MAX_KEYS][2][32];
-    size_t n_levels = d->n_levels < MAX_KEYS ? d->n_levels : MAX_KEYS;
-    period_format(d->last_month, last);
-    for (size_t i = 0; i < n_levels; i++) {
-        snprintf(keys[i][0], sizeof keys[i][0], "lo-%g", d->levels[i]);
-        snprintf(keys[i][1], sizeof keys[i][1], "hi-%g", d->levels[i]);
-    }
+    const struct forecast_request *rq = d->rq;
+    const struct forecast_result *r = d->r;
+    const char *backend = rq->backend && rq->backend->name ? rq->backend->name : "exact";
+    char last[PERIOD_TEXT_MAX];
+    period_format(r->last_month, last);
     struct textbuf out = {0};
-    textbuf_printf(&out,
-                   "{\"model\":%lld,\"architecture\":\"%s\",\"h\":%zu,\"backend\":\"%s\","
-                   "\"last_observed\":\"%s\",",
-                   (long long)d->model, d->architecture, d->h, d->backend, last);
-    if (strcmp(d->backend, "exact")) {
-        textbuf_printf(&out, "\"shots\":%lld,\"seed\":%lld,\"noise\":", d->shots, d->seed);
-        put_string_or_null(&out, d->noise);
-        if (d->device) {
-            textbuf_puts(&out, ",\"device\":");
-            put_string_or_null(&out, d->device);
-        }
-        textbuf_printf(&out, ",\"readout\":\"%s\",\"circuits\":%llu,\"shots_total\":%llu,",
-                       d->readout == DARUAN_BORN ? "born" : "amplitude",
-                       (unsigned long long)d->circuits, (unsigned long long)d->shots_total);
-    }
+    textbuf_puts(&out, "{\"model\":");
+    put_id_or_label(&out, d->model, d->model_label);
+    textbuf_printf(&out, ",\"architecture\":\"%s\",\"h\":%zu,\"backend\":\"%s\",",
+                   rq->model->model->ops->name, r->h, backend);
+    textbuf_printf(&out, "\"last_observed\":\"%s\",", last);
+    if (strcmp(backend, "exact"))
+        put_backend_run(&out, rq->backend, r);
     textbuf_puts(&out, "\"level\":[");
-    for (size_t i = 0; i < n_levels; i++) {
+    for (size_t i = 0; i < r->n_levels; i++) {
         textbuf_puts(&out, i ? "," : "");
-        textbuf_number(&out, d->levels[i]);
+        textbuf_number(&out, rq->levels[i]);
     }
     textbuf_printf(&out,
-                   "],\"intervals_guaranteed\":%s,\"dataset\":", d->guaranteed ? "true" : "false");
-    if (d->dataset)
-        textbuf_printf(&out, "%lld", (long long)d->dataset);
-    else
-        textbuf_puts(&out, "null");
-    textbuf_puts(&out, ",\"forecast\":[");
-    for (size_t j = 0; j < d->h; j++) {
-        char period[PERIOD_TEXT_MAX];
-        period_format(d->last_month + 1 + (int)j, period);
-        textbuf_printf(&out, "%s{\"period\":\"%s\",\"value\":", j ? "," : "", period);
-        textbuf_number(&out, d->point[j]);
-        for (size_t i = 0; i < n_levels; i++) {
-            textbuf_printf(&out, ",\"%s\":", keys[i][0]);
-            textbuf_number(&out, d->lo[i * d->h + j]);
-            textbuf_printf(&out, ",\"%s\":", keys[i][1]);
-            textbuf_number(&out, d->hi[i * d->h + j]);
-        }
-        textbuf_puts(&out, "}");
-    }
-    textbuf_puts(&out, "]}");
+                   "],\"intervals_guaranteed\":%s,\"dataset\":", r->guaranteed ? "true" : "false");
+    put_id_or_label(&out, d->dataset, d->dataset_label);
+    textbuf_puts(&out, ",");
+    if (d->quantum_json)
+        textbuf_printf(&out, "\"quantum\":%s,", d->quantum_json);
+    put_rows(&out, r, rq->levels);
+    textbuf_puts(&out, "}");
     return textbuf_take(&out, len);
 }

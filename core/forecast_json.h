@@ -1,8 +1,8 @@
 /*
- * forecast_json — the JSON text of one forecast: POST /forecast's answer, and the result of a
- * quantum forecast job (the same document, so a client reads both alike). Written by hand into
- * a textbuf: formatting the numbers through jansson was most of a request's cost. The caller
- * owns the arrays it passes; the text returned is malloc'd.
+ * forecast_json — the JSON text of one forecast: POST /forecast's answer, the result of a
+ * quantum forecast job and `fwpcast forecast --json` (one document, so a client reads them all
+ * alike). Written by hand into a textbuf: formatting the numbers through jansson was most of a
+ * request's cost. Everything passed in is borrowed; the text returned is malloc'd.
  */
 #ifndef FW_FORECAST_JSON_H
 #define FW_FORECAST_JSON_H
@@ -10,25 +10,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/forecast.h"
+
 struct forecast_doc {
-    int64_t model;
-    const char *architecture;
-    size_t h;
-    const char *backend; /* exact | sampler | ionq | ibm */
-    int last_month;      /* the last observed month (period index) */
-    const double *levels;
-    size_t n_levels;
-    int guaranteed;
-    int64_t dataset;               /* 0: an inline series */
-    const double *point, *lo, *hi; /* h; n_levels x h; n_levels x h */
-    /* shot-based backends only */
-    long long shots, seed;
-    const char *noise, *device; /* may be NULL */
-    int readout;                /* enum daruan_readout */
-    uint64_t circuits, shots_total;
+    const struct forecast_request *rq;
+    const struct forecast_result *r;
+    int64_t model;           /* the stored model's id; 0: model_label names it */
+    const char *model_label; /* a model file (the CLI), when model is 0 */
+    int64_t dataset;         /* the stored dataset's id; 0: dataset_label, or null (inline) */
+    const char *dataset_label;
+    const char *quantum_json; /* a cloud job's "quantum" member (JSON text), may be NULL */
 };
 
-/* NULL when out of memory; *len gets the length. */
+/* NULL out of memory. */
 char *forecast_json(const struct forecast_doc *d, size_t *len);
 
 #endif

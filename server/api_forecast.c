@@ -4,7 +4,9 @@
 #include "db/store.h"
 #include "server/api.h"
 #include "core/backtest.h"
+#include "core/forecast.h"
 #include "core/forecast_json.h"
+#include "core/job_request.h"
 #include "server/jobs.h"
 #include "core/model_json.h"
 #include "base/textbuf.h"
@@ -152,43 +154,18 @@ static int history_end(const json_t *body, const struct api_series *s, size_t *n
                        int *last_month, struct http_response *resp)
 {
     const json_t *c = json_object_get(body, "cutoff");
-    int last = s->first_month + (int)s->n - 1, cutoff;
-    *n_history = s->n;
-    *last_month = last;
-    if (!c || json_is_null(c))
-        return 0;
-    if (!json_is_string(c) || period_parse(json_string_value(c), &cutoff) ||
-        strlen(json_string_value(c)) != 7) {
+    int cutoff = -1;
+    if (c && !json_is_null(c) &&
+        (!json_is_string(c) || period_parse(json_string_value(c), &cutoff) ||
+         strlen(json_string_value(c)) != 7)) {
         http_problem(resp, 422, "'cutoff' must be a month, YYYY-MM");
         return -1;
     }
-    if (cutoff < s->first_month || cutoff > last) {
-        char a[PERIOD_TEXT_MAX], b[PERIOD_TEXT_MAX];
-        period_format(s->first_month, a);
-        period_format(last, b);
-        http_problem(resp, 422, "cutoff %s is outside the data (%s..%s)", json_string_value(c), a,
-                     b);
-        return -1;
-    }
-    *n_history = (size_t)(cutoff - s->first_month) + 1;
-    *last_month = cutoff;
-    return 0;
-}
-
-struct quantum_run {
-    int readout;
-    uint64_t circuits, shots_total;
-};
-
-/* The noise presets file users may edit: <data>/noise_presets.json when it exists. */
-static const char *noise_file(const struct http_request *req, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/noise_presets.json", app_config(req->app)->data_dir);
-    FILE *f = fopen(buf, "r");
-    if (!f)
-        return NULL;
-    fclose(f);
-    return buf;
+    fw_error err = {0};
+    int rc = forecast_history_end(s->first_month, s->n, cutoff, n_history, last_month, &err);
+    if (rc)
+        api_fail(resp, rc, &err);
+    return rc ? -1 : 0;
 }
 
 static struct qbackend_request backend_request(const struct http_request *req,
@@ -196,120 +173,23 @@ static struct qbackend_request backend_request(const struct http_request *req,
                                                size_t size)
 {
     int sampler = !strcmp(bc->name, "sampler");
-    return (struct qbackend_request){.name = bc->name,
-                                     .shots = (int)bc->shots,
-                                     .noise = bc->noise,
-                                     .noise_path = sampler ? noise_file(req, path, size) : NULL,
-                                     .seed = (uint64_t)bc->seed,
-                                     .device = bc->device,
-                                     .qubit = (int)bc->qubit,
-                                     .plan_only = bc->dry_run};
+    return (struct qbackend_request){
+        .name = bc->name,
+        .shots = (int)bc->shots,
+        .noise = bc->noise,
+        .noise_path =
+            sampler ? forecast_noise_file(app_config(req->app)->data_dir, path, size) : NULL,
+        .seed = (uint64_t)bc->seed,
+        .device = bc->device,
+        .qubit = (int)bc->qubit,
+        .plan_only = bc->dry_run};
 }
 
-static int run_quantum(const struct http_request *req, struct forecaster *f,
-                       const struct backend_choice *bc, const double *values, size_t n_history,
-                       size_t h, const double *levels, size_t n_levels, double *point, double *lo,
-                       double *hi, int *guaranteed, struct quantum_run *qr, fw_error *err)
+/* Queues a cloud forecast as a job (202 + Location), quoting its plan in the answer. */
+static void queue_quantum_job(const struct http_request *req, const struct forecast_request *rq,
+                              int64_t model, const struct api_series *s, const struct qplan *plan,
+                              json_t *summary, struct http_response *resp)
 {
-    char path[4096];
-    struct qbackend_request rq = backend_request(req, bc, path, sizeof path);
-    struct qbackend *b = NULL;
-    int rc = qbackend_open(&rq, &b, err);
-    if (rc)
-        return rc;
-    struct backend_evaluator be = {
-        .backend = b, .shots = (int)bc->shots, .poll_seconds = 1.0, .timeout_seconds = 60};
-    struct daruan_evaluator ev = backend_evaluator(&be);
-    rc = forecaster_predict_quantum(f, values, n_history, h, levels, n_levels, &ev, &qr->readout,
-                                    point, lo, hi, guaranteed, err);
-    qr->circuits = be.circuits;
-    qr->shots_total = be.shots_total;
-    qbackend_destroy(b);
-    return rc;
-}
-
-/* The circuits of one forecast: the fast QKAN's edges (0 for a model without DARUAN circuits). */
-static size_t forecast_circuits(const struct forecaster *f)
-{
-    const struct tensor_info *t = model_tensor(f->model, "fwp_cell.qkan_layer.layers.0.theta");
-    return f->model->ops->forward_quantum && t ? (size_t)t->shape[0] * (size_t)t->shape[1] : 0;
-}
-
-/* The history a quantum job forecasts from, with what it asked, as the job's request. */
-static json_t *quantum_job_request(const json_t *body, int64_t model, const struct api_series *s,
-                                   size_t n_history, size_t h, const double *levels,
-                                   size_t n_levels, const struct backend_choice *bc,
-                                   const struct qplan *plan)
-{
-    char first[PERIOD_TEXT_MAX];
-    period_format(s->first_month, first);
-    json_t *values = json_array();
-    int failed = !values;
-    for (size_t i = 0; !failed && i < n_history; i++)
-        failed = json_array_append_new(values,
-                                       isnan(s->values[i]) ? json_null() : json_real(s->values[i]));
-    if (failed) {
-        json_decref(values);
-        return NULL;
-    }
-    json_t *o =
-        json_pack("{s:I, s:s, s:o, s:I, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "model",
-                  (json_int_t)model, "first_month", first, "values", values, "h", (json_int_t)h,
-                  "level", level_array(levels, n_levels), "backend", bc->name, "shots",
-                  (json_int_t)bc->shots, "seed", (json_int_t)bc->seed, "qubit",
-                  (json_int_t)bc->qubit, "circuits", (json_int_t)plan->circuits, "shots_total",
-                  (json_int_t)plan->shots_total, "jobs", (json_int_t)plan->jobs);
-    if (!o)
-        return NULL;
-    failed = json_object_set_new(o, "dataset",
-                                 s->dataset_id ? json_integer(s->dataset_id) : json_null());
-    failed |= json_object_set_new(o, "noise", bc->noise ? json_string(bc->noise) : json_null());
-    failed |= json_object_set_new(o, "device", bc->device ? json_string(bc->device) : json_null());
-    (void)body;
-    if (failed) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* A cloud backend, or any `dry_run`: what the run uses (circuits, shots, provider jobs) before
- * anything is submitted; for a cloud without `dry_run`, a job that runs it (202). */
-static void plan_or_queue(const struct http_request *req, const json_t *body, struct forecaster *f,
-                          int64_t model, const struct backend_choice *bc,
-                          const struct api_series *s, size_t n_history, size_t h,
-                          const double *levels, size_t n_levels, struct http_response *resp)
-{
-    size_t circuits = forecast_circuits(f);
-    if (!circuits) {
-        http_problem(resp, 422, "%s has no circuits to run on a quantum backend",
-                     f->model->ops->name);
-        return;
-    }
-    char path[4096];
-    struct qbackend_request rq = backend_request(req, bc, path, sizeof path);
-    struct qbackend *b = NULL;
-    struct qplan plan;
-    fw_error err = {0};
-    int rc = qbackend_open(&rq, &b, &err);
-    if (rc) {
-        api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
-        return;
-    }
-    qbackend_plan(b, circuits, (int)bc->shots, &plan);
-    qbackend_destroy(b);
-    json_t *summary = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "backend", bc->name, "device",
-                                qbackend_device(&rq), "circuits", (json_int_t)plan.circuits,
-                                "shots", (json_int_t)bc->shots, "shots_total",
-                                (json_int_t)plan.shots_total, "jobs", (json_int_t)plan.jobs);
-    if (bc->dry_run) {
-        if (json_object_set_new(summary, "dry_run", json_true())) {
-            json_decref(summary);
-            summary = NULL;
-        }
-        api_json(resp, 200, summary);
-        return;
-    }
     sqlite3 *db = api_db(req, resp);
     struct api_write w;
     if (!db || api_write_begin(db, &w, resp)) {
@@ -321,12 +201,20 @@ static void plan_or_queue(const struct http_request *req, const json_t *body, st
         api_write_end(&w, resp);
         return;
     }
-    json_t *request =
-        quantum_job_request(body, model, s, n_history, h, levels, n_levels, bc, &plan);
-    char *text = request ? json_text(request, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-    json_decref(request);
+    struct quantum_job q = {.model = model,
+                            .dataset = s->dataset_id,
+                            .first_month = s->first_month,
+                            .values = s->values,
+                            .n = rq->n_history,
+                            .h = rq->h,
+                            .n_levels = rq->n_levels,
+                            .backend = *rq->backend,
+                            .plan = *plan};
+    memcpy(q.levels, rq->levels, rq->n_levels * sizeof *rq->levels);
+    char *text = job_request_quantum_encode(&q);
     int64_t job_id = 0;
-    rc = text ? store_job_create(db, STORE_JOB_QUANTUM, text, 0, &job_id, &err) : FW_ENOMEM;
+    fw_error err = {0};
+    int rc = text ? store_job_create(db, STORE_JOB_QUANTUM, text, 0, &job_id, &err) : FW_ENOMEM;
     free(text);
     if (rc) {
         json_decref(summary);
@@ -349,17 +237,85 @@ static void plan_or_queue(const struct http_request *req, const json_t *body, st
         jobs_wake(app_jobs(req->app));
 }
 
+/* A cloud backend, or any `dry_run`: what the run uses (circuits, shots, provider jobs) before
+ * anything is submitted; for a cloud without `dry_run`, a job that runs it (202). */
+static void plan_or_queue(const struct http_request *req, const struct forecast_request *rq,
+                          int64_t model, const struct api_series *s, struct http_response *resp)
+{
+    struct qplan plan;
+    fw_error err = {0};
+    int rc = forecast_plan(rq, &plan, &err);
+    if (rc) {
+        api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
+        return;
+    }
+    const struct qbackend_request *b = rq->backend;
+    json_t *summary = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "backend", b->name, "device",
+                                qbackend_device(b), "circuits", (json_int_t)plan.circuits, "shots",
+                                (json_int_t)b->shots, "shots_total", (json_int_t)plan.shots_total,
+                                "jobs", (json_int_t)plan.jobs);
+    if (!b->plan_only) {
+        queue_quantum_job(req, rq, model, s, &plan, summary, resp);
+        return;
+    }
+    if (json_object_set_new(summary, "dry_run", json_true())) {
+        json_decref(summary);
+        summary = NULL;
+    }
+    api_json(resp, 200, summary);
+}
+
+/* Reads the request's members into a forecast request on the model f; -1 after filling resp. */
+static int read_forecast_request(const struct http_request *req, const json_t *body,
+                                 struct forecaster *f, struct api_series *series,
+                                 struct forecast_request *rq, struct http_response *resp)
+{
+    long long h;
+    if (api_int_member(body, "h", f->model->horizon, 1, f->model->horizon, &h, resp) ||
+        api_read_series(req, body, series, resp) ||
+        history_end(body, series, &rq->n_history, &rq->last_month, resp))
+        return -1;
+    rq->model = f;
+    rq->history = series->values;
+    rq->h = (size_t)h;
+    fw_error err = {0};
+    int rc = forecast_check(rq, &err);
+    if (rc)
+        api_fail(resp, rc, &err);
+    return rc ? -1 : 0;
+}
+
+static void answer_forecast(const struct http_request *req, const struct forecast_request *rq,
+                            int64_t model, const struct api_series *series,
+                            struct http_response *resp)
+{
+    struct forecast_result r;
+    fw_error err = {0};
+    int rc = forecast_run(rq, &r, &err);
+    if (rc) {
+        api_fail(resp, rc, &err);
+        return;
+    }
+    struct forecast_doc doc = {.rq = rq, .r = &r, .model = model, .dataset = series->dataset_id};
+    size_t len = 0;
+    char *text = forecast_json(&doc, &len);
+    forecast_result_free(&r);
+    if (!text) {
+        http_problem(resp, 500, "out of memory");
+        return;
+    }
+    app_count_forecast(req->app);
+    http_respond_owned(resp, 200, "application/json", text, len);
+}
+
 void api_forecast(const struct http_request *req, struct http_response *resp)
 {
     json_t *body = api_parse_object_or_empty(req, resp);
     if (!body)
         return;
     static const double default_levels[2] = {80, 95};
-    double levels[MAX_LEVELS], *point = NULL, *lo = NULL, *hi = NULL;
-    size_t n_levels = 0, n_history;
+    double levels[MAX_LEVELS];
     int64_t model_id = 0, resolved = 0;
-    long long h;
-    int last_month;
     struct api_series series = {0};
     struct forecaster *f = NULL;
     fw_error err = {0};
@@ -367,9 +323,9 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
                                         "cutoff", "backend", "shots",   "noise", "seed",
                                         "device", "qubit",   "dry_run", NULL};
     struct backend_choice bc;
-    struct quantum_run qr = {0};
+    struct forecast_request rq = {.levels = levels};
     if (api_known_members(body, known, resp) || read_model_ref(body, &model_id, resp) ||
-        read_levels(body, levels, &n_levels, default_levels, 2, resp) ||
+        read_levels(body, levels, &rq.n_levels, default_levels, 2, resp) ||
         read_backend(body, &bc, resp))
         goto done;
     int rc = app_model_acquire(req->app, model_id, &resolved, &f, &err);
@@ -379,66 +335,20 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
         api_fail(resp, rc == FW_ENOTFOUND && model_id ? FW_EINVAL : rc, &err);
         goto done;
     }
-    if (api_int_member(body, "h", f->model->horizon, 1, f->model->horizon, &h, resp) ||
-        api_read_series(req, body, &series, resp) ||
-        history_end(body, &series, &n_history, &last_month, resp))
+    char path[4096];
+    struct qbackend_request backend = backend_request(req, &bc, path, sizeof path);
+    rq.backend = &backend;
+    rq.poll_seconds = 1.0;
+    rq.timeout_seconds = 60;
+    if (read_forecast_request(req, body, f, &series, &rq, resp))
         goto done;
-    if (qbackend_is_remote(bc.name) || bc.dry_run) {
-        plan_or_queue(req, body, f, resolved, &bc, &series, n_history, (size_t)h, levels, n_levels,
-                      resp);
-        goto done;
-    }
-    point = malloc((size_t)h * sizeof *point);
-    lo = malloc((n_levels + 1) * (size_t)h * sizeof *lo);
-    hi = malloc((n_levels + 1) * (size_t)h * sizeof *hi);
-    if (!point || !lo || !hi) {
-        http_problem(resp, 500, "out of memory");
-        goto done;
-    }
-    int guaranteed = 1;
-    if (strcmp(bc.name, "exact")) /* the model's circuits through a local sampler's shots */
-        rc = forecast_circuits(f)
-                 ? run_quantum(req, f, &bc, series.values, n_history, (size_t)h, levels, n_levels,
-                               point, lo, hi, &guaranteed, &qr, &err)
-                 : fw_error_set(&err, FW_EINVAL, "%s has no circuits to run on a quantum backend",
-                                f->model->ops->name);
+    if (qbackend_is_remote(bc.name) || bc.dry_run)
+        plan_or_queue(req, &rq, resolved, &series, resp);
     else
-        rc = forecaster_predict(f, series.values, n_history, (size_t)h, levels, n_levels, NULL,
-                                point, lo, hi, &guaranteed, &err);
-    if (rc) {
-        api_fail(resp, rc, &err);
-        goto done;
-    }
-    struct forecast_doc doc = {.model = resolved,
-                               .architecture = f->model->ops->name,
-                               .h = (size_t)h,
-                               .backend = bc.name,
-                               .last_month = last_month,
-                               .levels = levels,
-                               .n_levels = n_levels,
-                               .guaranteed = guaranteed,
-                               .dataset = series.dataset_id,
-                               .point = point,
-                               .lo = lo,
-                               .hi = hi,
-                               .shots = bc.shots,
-                               .seed = bc.seed,
-                               .noise = bc.noise,
-                               .readout = qr.readout,
-                               .circuits = qr.circuits,
-                               .shots_total = qr.shots_total};
-    size_t len = 0;
-    char *text = forecast_json(&doc, &len);
-    if (!text) {
-        http_problem(resp, 500, "out of memory");
-        goto done;
-    }
-    app_count_forecast(req->app);
-    http_respond_owned(resp, 200, "application/json", text, len);
+        answer_forecast(req, &rq, resolved, &series, resp);
 done:
     if (f)
         app_model_release(req->app, resolved, f);
-    free(point), free(lo), free(hi);
     api_series_free(&series);
     json_decref(body);
 }

@@ -6,6 +6,7 @@
 #include "server/app.h"
 #include "core/backtest.h"
 #include "core/forecast_json.h"
+#include "core/job_request.h"
 #include "core/model_json.h"
 #include "core/model_record.h"
 #include "base/textbuf.h"
@@ -42,69 +43,6 @@ struct worker_arg {
     struct jobs *jobs;
     int index;
 };
-
-/* What a training job asked for (validated by the API before it was queued). */
-struct train_job {
-    struct fit_request rq;
-    char architecture[64];
-    char config[1024];
-    int64_t dataset_id;
-    char name[STORE_NAME_MAX];
-    int make_default;
-};
-
-static int parse_job(const char *request_json, struct train_job *tj, fw_error *err)
-{
-    json_error_t jerr;
-    json_t *o = json_loads(request_json ? request_json : "", 0, &jerr);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return fw_error_set(err, FW_ECORRUPT, "the job's request is not a JSON object");
-    }
-    memset(tj, 0, sizeof *tj);
-    const char *arch = json_string_value(json_object_get(o, "architecture"));
-    snprintf(tj->architecture, sizeof tj->architecture, "%s", arch ? arch : "gated-qkan-fwp");
-    tj->rq.architecture = tj->architecture;
-    train_options_default(&tj->rq.train);
-    tj->rq.train.epochs = (int)json_integer_value(json_object_get(o, "epochs"));
-    tj->rq.train.seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
-    json_t *bs = json_object_get(o, "batch_size"), *lr = json_object_get(o, "lr");
-    if (json_is_integer(bs))
-        tj->rq.train.batch_size = (int)json_integer_value(bs);
-    if (json_is_number(lr))
-        tj->rq.train.lr = json_number_value(lr);
-    const char *protocol = json_string_value(json_object_get(o, "protocol"));
-    series_protocol_parse(protocol ? protocol : "live", &tj->rq.protocol);
-    tj->rq.cutoff_month = -1;
-    const char *cutoff = json_string_value(json_object_get(o, "cutoff"));
-    if (cutoff)
-        period_parse(cutoff, &tj->rq.cutoff_month);
-    tj->dataset_id = json_integer_value(json_object_get(o, "dataset"));
-    int rc = FW_OK;
-    const json_t *cfg = json_object_get(o, "config");
-    char extra[900] = "";
-    if (cfg)
-        rc = model_json_config_text(cfg, extra, sizeof extra, err);
-    /* window and horizon: top-level members, unless the config object has them already */
-    size_t used = 0;
-    const char *dims[2] = {"window", "horizon"};
-    tj->config[0] = '\0';
-    for (int i = 0; i < 2; i++) {
-        const json_t *v = json_object_get(o, dims[i]);
-        if (json_is_integer(v) && !json_object_get(cfg, dims[i]))
-            used += (size_t)snprintf(tj->config + used, sizeof tj->config - used, "%s%s=%lld",
-                                     used ? ";" : "", dims[i], (long long)json_integer_value(v));
-    }
-    if (extra[0])
-        snprintf(tj->config + used, sizeof tj->config - used, "%s%s", used ? ";" : "", extra);
-    tj->rq.config = tj->config;
-    const char *name = json_string_value(json_object_get(o, "name"));
-    if (name)
-        snprintf(tj->name, sizeof tj->name, "%s", name);
-    tj->make_default = json_is_true(json_object_get(o, "default"));
-    json_decref(o);
-    return rc;
-}
 
 struct job_run {
     struct jobs *jobs;
@@ -217,7 +155,7 @@ static int run_refit_backtest(struct jobs *jobs, struct slot *slot, sqlite3 *db,
     struct refit r;
     memset(&r, 0, sizeof r);
     r.jobs = jobs, r.slot = slot, r.db = db, r.id = id, r.first_month = first_month;
-    int rc = parse_job(job->request_json, &r.tj, err);
+    int rc = job_request_train_decode(job->request_json, &r.tj, err);
     if (rc)
         return rc;
     r.tj.rq.train.threads = jobs->train_threads;
@@ -294,135 +232,73 @@ static void on_quantum_update(void *ctx, const char *job_ids, enum qjob_state st
         atomic_store(&w->slot->cancel, 1); /* cancelled meanwhile: the run cancels its jobs */
 }
 
-/* The job's request (written by POST /forecast, quantum_job_request). */
-struct quantum_request {
-    int64_t model, dataset;
-    int first_month;
-    double *values;
-    size_t n, h, n_levels;
-    double levels[BACKTEST_MAX_LEVELS];
-    struct qbackend_request backend;
-};
-
-static int parse_quantum_request(json_t *o, struct quantum_request *q, fw_error *err)
+/* The "quantum" member of a cloud forecast's result: where it ran and what it cost. */
+static json_t *quantum_summary(const struct quantum_job *q)
 {
-    memset(q, 0, sizeof *q);
-    const json_t *values = json_object_get(o, "values"), *levels = json_object_get(o, "level");
-    const char *first = json_string_value(json_object_get(o, "first_month"));
-    q->n = json_array_size(values);
-    q->values = malloc((q->n ? q->n : 1) * sizeof *q->values);
-    if (!q->values)
-        return FW_ENOMEM;
-    if (!first || period_parse(first, &q->first_month) || q->n == 0 || !json_is_array(levels))
-        return fw_error_set(err, FW_ECORRUPT, "the job's request is not a quantum forecast");
-    for (size_t i = 0; i < q->n; i++) {
-        const json_t *v = json_array_get(values, i);
-        q->values[i] = json_is_number(v) ? json_number_value(v) : NAN;
-    }
-    for (size_t i = 0; i < json_array_size(levels) && i < BACKTEST_MAX_LEVELS; i++)
-        q->levels[q->n_levels++] = json_number_value(json_array_get(levels, i));
-    q->model = json_integer_value(json_object_get(o, "model"));
-    q->dataset = json_integer_value(json_object_get(o, "dataset"));
-    q->h = (size_t)json_integer_value(json_object_get(o, "h"));
-    q->backend =
-        (struct qbackend_request){.name = json_string_value(json_object_get(o, "backend")),
-                                  .shots = (int)json_integer_value(json_object_get(o, "shots")),
-                                  .noise = json_string_value(json_object_get(o, "noise")),
-                                  .seed = (uint64_t)json_integer_value(json_object_get(o, "seed")),
-                                  .device = json_string_value(json_object_get(o, "device")),
-                                  .qubit = (int)json_integer_value(json_object_get(o, "qubit"))};
-    return q->h > 0 && q->backend.name ? FW_OK
-                                       : fw_error_set(err, FW_ECORRUPT,
-                                                      "the job's request is "
-                                                      "not a quantum forecast");
+    return json_pack("{s:s, s:s, s:I, s:I, s:I}", "backend", q->backend.name, "device",
+                     qbackend_device(&q->backend), "circuits", (json_int_t)q->plan.circuits,
+                     "shots_total", (json_int_t)q->plan.shots_total, "jobs",
+                     (json_int_t)q->plan.jobs);
 }
 
-/* Runs the forecast's circuits on the cloud and stores the forecast (with the run's provider
- * jobs and cost) as the job's result. */
+/* The first polling interval (doubling to 30 s): $FWPCAST_QUANTUM_POLL seconds, else 1. */
+static double quantum_poll_seconds(void)
+{
+    const char *poll_env = getenv("FWPCAST_QUANTUM_POLL");
+    double poll = poll_env ? atof(poll_env) : 1.0;
+    return poll >= 0.01 && poll <= 60 ? poll : 1.0;
+}
+
+/* Stores the forecast, with the run's provider jobs and cost, as the job's result. */
+static int store_quantum_result(sqlite3 *db, int64_t id, const struct forecast_request *rq,
+                                const struct forecast_result *r, const struct quantum_job *q,
+                                const json_t *quantum, fw_error *err)
+{
+    char *quantum_text = quantum ? json_text(quantum, JSON_COMPACT) : NULL;
+    struct forecast_doc doc = {
+        .rq = rq, .r = r, .model = q->model, .dataset = q->dataset, .quantum_json = quantum_text};
+    size_t len = 0;
+    char *text = !quantum || quantum_text ? forecast_json(&doc, &len) : NULL;
+    int rc = text ? store_job_set_result(db, id, text, err) : FW_ENOMEM;
+    free(text);
+    free(quantum_text);
+    return rc;
+}
+
+/* Runs the forecast's circuits on the cloud and stores the forecast as the job's result. */
 static int run_quantum_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, int64_t id,
                            const struct store_job *job, fw_error *err)
 {
-    json_t *o = json_loads(job->request_json, 0, NULL);
-    struct quantum_request q;
+    struct quantum_job q;
     struct forecaster *f = NULL;
-    struct qbackend *b = NULL;
     int64_t resolved = 0;
-    double *point = NULL, *lo = NULL, *hi = NULL;
-    int rc = o ? parse_quantum_request(o, &q, err) : FW_ECORRUPT;
+    int rc = job_request_quantum_decode(job->request_json, &q, err);
     if (!rc)
         rc = app_model_acquire(jobs->app, q.model, &resolved, &f, err);
+    struct quantum_watch watch = {slot, db, id, rc ? NULL : quantum_summary(&q)};
+    struct qrun_observer observer = {on_quantum_update, &watch};
+    struct forecast_request rq = {.model = f,
+                                  .history = q.values,
+                                  .n_history = q.n,
+                                  .last_month = q.first_month + (int)q.n - 1,
+                                  .h = q.h,
+                                  .levels = q.levels,
+                                  .n_levels = q.n_levels,
+                                  .backend = &q.backend,
+                                  .poll_seconds = quantum_poll_seconds(),
+                                  .timeout_seconds = 24 * 3600.0,
+                                  .cancel = &slot->cancel,
+                                  .observer = &observer};
+    struct forecast_result r = {0};
     if (!rc)
-        rc = qbackend_open(&q.backend, &b, err);
-    if (!rc && q.h > (size_t)f->model->horizon)
-        rc = fw_error_set(err, FW_EINVAL, "h is longer than the model's horizon");
-    if (!rc) {
-        point = malloc(q.h * sizeof *point);
-        lo = malloc((q.n_levels + 1) * q.h * sizeof *lo);
-        hi = malloc((q.n_levels + 1) * q.h * sizeof *hi);
-        rc = point && lo && hi ? FW_OK : FW_ENOMEM;
-    }
-    struct quantum_watch watch = {slot, db, id, NULL};
-    int readout = 0, guaranteed = 1;
-    /* the first polling interval (doubling to 30 s): $FWPCAST_QUANTUM_POLL seconds, else 1 */
-    const char *poll_env = getenv("FWPCAST_QUANTUM_POLL");
-    double poll = poll_env ? atof(poll_env) : 1.0;
-    struct backend_evaluator be = {.backend = b,
-                                   .shots = q.backend.shots,
-                                   .poll_seconds = poll >= 0.01 && poll <= 60 ? poll : 1.0,
-                                   .timeout_seconds = 24 * 3600.0,
-                                   .cancel = &slot->cancel};
-    if (!rc) {
-        watch.quantum = json_pack(
-            "{s:s, s:s, s:I, s:I, s:I}", "backend", q.backend.name, "device",
-            qbackend_device(&q.backend), "circuits",
-            json_object_get(o, "circuits") ? json_integer_value(json_object_get(o, "circuits")) : 0,
-            "shots_total", json_integer_value(json_object_get(o, "shots_total")), "jobs",
-            json_integer_value(json_object_get(o, "jobs")));
-        struct qrun_observer observer = {on_quantum_update, &watch};
-        be.observer = &observer;
-        struct daruan_evaluator ev = backend_evaluator(&be);
-        rc = forecaster_predict_quantum(f, q.values, q.n, q.h, q.levels, q.n_levels, &ev, &readout,
-                                        point, lo, hi, &guaranteed, err);
-    }
-    if (!rc) {
-        struct forecast_doc doc = {.model = resolved,
-                                   .architecture = f->model->ops->name,
-                                   .h = q.h,
-                                   .backend = q.backend.name,
-                                   .last_month = q.first_month + (int)q.n - 1,
-                                   .levels = q.levels,
-                                   .n_levels = q.n_levels,
-                                   .guaranteed = guaranteed,
-                                   .dataset = q.dataset,
-                                   .point = point,
-                                   .lo = lo,
-                                   .hi = hi,
-                                   .shots = q.backend.shots,
-                                   .seed = (long long)q.backend.seed,
-                                   .noise = q.backend.noise,
-                                   .device = qbackend_device(&q.backend),
-                                   .readout = readout,
-                                   .circuits = be.circuits,
-                                   .shots_total = be.shots_total};
-        size_t len = 0;
-        char *text = forecast_json(&doc, &len);
-        json_t *result = text ? json_loads(text, 0, NULL) : NULL;
-        free(text);
-        if (result && watch.quantum)
-            json_object_set(result, "quantum", watch.quantum);
-        text = result ? json_text(result, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-        rc = text ? store_job_set_result(db, id, text, err) : FW_ENOMEM;
-        free(text);
-        json_decref(result);
-    }
+        rc = forecast_run(&rq, &r, err);
+    if (!rc)
+        rc = store_quantum_result(db, id, &rq, &r, &q, watch.quantum, err);
+    forecast_result_free(&r);
     json_decref(watch.quantum);
-    qbackend_destroy(b);
     if (f)
         app_model_release(jobs->app, resolved, f);
-    free(point), free(lo), free(hi);
-    if (o)
-        free(q.values);
-    json_decref(o);
+    job_request_quantum_free(&q);
     return rc;
 }
 
@@ -442,7 +318,7 @@ static void run_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, int64_t i
         rc = run_quantum_job(jobs, slot, db, id, job, &err);
         goto finish;
     }
-    if ((rc = parse_job(job->request_json, &tj, &err)))
+    if ((rc = job_request_train_decode(job->request_json, &tj, &err)))
         goto finish;
     tj.rq.train.threads = jobs->train_threads;
     if ((rc = store_dataset_get(db, tj.dataset_id, NULL, NULL, &ds, &err)))

@@ -1,0 +1,54 @@
+/*
+ * job_request — the codec of what a queued job asked for: the JSON text a front end stores in
+ * the jobs table and the worker reads back when it runs the job. A training job's text is the
+ * validated POST /models body (or what a refit backtest derives from its model); a cloud
+ * forecast's is the history it forecasts from with the backend it runs on and the plan quoted to
+ * the user.
+ *
+ * Ownership: encode borrows its input and returns malloc'd text; a decoded request owns its
+ * arrays and the document its strings point into, until its _free function (which accepts a
+ * zeroed request).
+ */
+#ifndef FW_JOB_REQUEST_H
+#define FW_JOB_REQUEST_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "core/forecast.h"
+#include "db/store.h"
+#include "model/fit.h"
+
+/* What a training job asked for (validated by the API before it was queued). */
+struct train_job {
+    struct fit_request rq;
+    char architecture[64];
+    char config[1024];
+    int64_t dataset_id;
+    char name[STORE_NAME_MAX];
+    int make_default;
+};
+
+/* FW_ECORRUPT if the text is not a training job's request. */
+int job_request_train_decode(const char *text, struct train_job *tj, fw_error *err);
+
+/* A forecast whose circuits run on a cloud backend. */
+struct quantum_job {
+    int64_t model, dataset; /* dataset 0: an inline series */
+    int first_month;
+    double *values; /* the history, NaN where missing */
+    size_t n, h, n_levels;
+    double levels[FORECAST_MAX_LEVELS];
+    struct qbackend_request backend;
+    struct qplan plan; /* what the user was told the run would use */
+    json_t *doc;       /* the decoded text, which backend's strings point into */
+};
+
+/* The job's text (NULL out of memory). */
+char *job_request_quantum_encode(const struct quantum_job *q);
+/* FW_ECORRUPT if the text is not a quantum forecast's request. */
+int job_request_quantum_decode(const char *text, struct quantum_job *q, fw_error *err);
+void job_request_quantum_free(struct quantum_job *q);
+
+#endif
