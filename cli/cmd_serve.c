@@ -179,7 +179,7 @@ int cmd_serve(int argc, char **argv)
                              .timeout_seconds = (int)a.timeout,
                              .quiet = a.quiet};
     struct http_server *srv = NULL;
-    if (http_server_start(&hc, app, &srv, &err)) {
+    if (http_server_start(&hc, app_handle, app, &srv, &err)) {
         app_destroy(app);
         return cli_fail("serve", "%s", err.msg);
     }

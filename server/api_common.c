@@ -136,7 +136,7 @@ void api_fail(struct http_response *resp, int rc, const fw_error *err)
 
 sqlite3 *api_db(const struct http_request *req, struct http_response *resp)
 {
-    sqlite3 *db = app_db(req->app);
+    sqlite3 *db = app_db(req->ctx);
     if (!db)
         http_problem(resp, 503, "the database is not available");
     return db;
@@ -255,7 +255,7 @@ int api_read_series(const struct http_request *req, const json_t *body, struct a
         int rc = FW_EINVAL;
         if (!json_is_integer(dataset) || json_integer_value(dataset) <= 0)
             http_problem(resp, 422, "'dataset' must be a positive integer id");
-        else if ((rc = app_dataset_values(req->app, json_integer_value(dataset), &out->values,
+        else if ((rc = app_dataset_values(req->ctx, json_integer_value(dataset), &out->values,
                                           &out->n, &out->first_month, out->sha256, &err)))
             api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
         else

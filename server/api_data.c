@@ -34,7 +34,7 @@ static int is_text_upload(const char *ct)
 
 void api_datasets_create(const struct http_request *req, struct http_response *resp)
 {
-    const struct app_config *cfg = app_config(req->app);
+    const struct app_config *cfg = app_config(req->ctx);
     struct import_options opt = {.max_bytes = req->body_len + 1};
     const char *ct = req->content_type;
     if (is_text_upload(ct)) {
@@ -195,5 +195,5 @@ void api_datasets_delete(const struct http_request *req, struct http_response *r
     else
         http_respond(resp, 204, NULL, "", 0);
     if (api_write_end(&w, resp) == 0)
-        app_dataset_forget(req->app, req->id);
+        app_dataset_forget(req->ctx, req->id);
 }

@@ -178,7 +178,7 @@ static struct qbackend_request backend_request(const struct http_request *req,
         .shots = (int)bc->shots,
         .noise = bc->noise,
         .noise_path =
-            sampler ? forecast_noise_file(app_config(req->app)->data_dir, path, size) : NULL,
+            sampler ? forecast_noise_file(app_config(req->ctx)->data_dir, path, size) : NULL,
         .seed = (uint64_t)bc->seed,
         .device = bc->device,
         .qubit = (int)bc->qubit,
@@ -234,7 +234,7 @@ static void queue_quantum_job(const struct http_request *req, const struct forec
             http_add_header(resp, "Location", location);
     }
     if (api_write_end(&w, resp) == 0)
-        jobs_wake(app_jobs(req->app));
+        jobs_wake(app_jobs(req->ctx));
 }
 
 /* A cloud backend, or any `dry_run`: what the run uses (circuits, shots, provider jobs) before
@@ -304,7 +304,7 @@ static void answer_forecast(const struct http_request *req, const struct forecas
         http_problem(resp, 500, "out of memory");
         return;
     }
-    app_count_forecast(req->app);
+    app_count_forecast(req->ctx);
     http_respond_owned(resp, 200, "application/json", text, len);
 }
 
@@ -328,7 +328,7 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
         read_levels(body, levels, &rq.n_levels, default_levels, 2, resp) ||
         read_backend(body, &bc, resp))
         goto done;
-    int rc = app_model_acquire(req->app, model_id, &resolved, &f, &err);
+    int rc = app_model_acquire(req->ctx, model_id, &resolved, &f, &err);
     if (rc) {
         /* a model the body names that does not exist makes the request invalid (422); no
          * default model at all stays 404 */
@@ -348,7 +348,7 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
         answer_forecast(req, &rq, resolved, &series, resp);
 done:
     if (f)
-        app_model_release(req->app, resolved, f);
+        app_model_release(req->ctx, resolved, f);
     api_series_free(&series);
     json_decref(body);
 }
@@ -374,7 +374,7 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
                             const struct forecaster *f, const struct backtest_spec *spec,
                             struct http_response *resp)
 {
-    const struct app_config *cfg = app_config(req->app);
+    const struct app_config *cfg = app_config(req->ctx);
     long long epochs, seed;
     struct api_series series = {0};
     fw_error err = {0};
@@ -432,7 +432,7 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
             http_add_header(resp, "Location", location);
     }
     if (api_write_end(&w, resp) == 0)
-        jobs_wake(app_jobs(req->app));
+        jobs_wake(app_jobs(req->ctx));
 }
 
 void api_backtest(const struct http_request *req, struct http_response *resp)
@@ -457,7 +457,7 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
     if (api_known_members(body, known, resp) || read_model_ref(body, &model_id, resp) ||
         read_levels(body, spec.levels, &spec.n_levels, default_levels, 2, resp))
         goto done;
-    int rc = app_model_acquire(req->app, model_id, &resolved, &f, &err);
+    int rc = app_model_acquire(req->ctx, model_id, &resolved, &f, &err);
     if (rc) {
         api_fail(resp, rc == FW_ENOTFOUND && model_id ? FW_EINVAL : rc, &err);
         goto done;
@@ -484,7 +484,7 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
         api_fail(resp, rc, &err);
         goto done;
     }
-    app_count_forecast(req->app);
+    app_count_forecast(req->ctx);
     int failed = json_object_set_new(result, "model", json_integer(resolved));
     failed |= json_object_set_new(result, "h", json_integer(h));
     failed |= json_object_set_new(result, "n_windows", json_integer(n_windows));
@@ -497,7 +497,7 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
     api_json_digits(resp, 200, result, FORECAST_DIGITS);
 done:
     if (f)
-        app_model_release(req->app, resolved, f);
+        app_model_release(req->ctx, resolved, f);
     api_series_free(&series);
     json_decref(body);
 }

@@ -42,7 +42,7 @@ static json_t *model_row_json(const struct store_model *m)
 
 int api_job_capacity(const struct http_request *req, sqlite3 *db, struct http_response *resp)
 {
-    const struct app_config *cfg = app_config(req->app);
+    const struct app_config *cfg = app_config(req->ctx);
     int64_t counts[8];
     fw_error err = {0};
     int rc = store_job_count_by_state(db, counts, &err);
@@ -137,7 +137,7 @@ void api_models_create(const struct http_request *req, struct http_response *res
     json_t *body = api_parse_object(req, resp);
     if (!body)
         return;
-    const struct app_config *cfg = app_config(req->app);
+    const struct app_config *cfg = app_config(req->ctx);
     struct train_request t;
     struct api_series series = {0};
     struct split_plan plan = {0};
@@ -211,7 +211,7 @@ void api_models_create(const struct http_request *req, struct http_response *res
             http_add_header(resp, "Location", location);
     }
     if (api_write_end(&w, resp) == 0)
-        jobs_wake(app_jobs(req->app));
+        jobs_wake(app_jobs(req->ctx));
 done:
     model_destroy(m);
     series_free(&plan);
@@ -286,7 +286,7 @@ void api_models_delete(const struct http_request *req, struct http_response *res
     else
         http_respond(resp, 204, NULL, "", 0);
     if (api_write_end(&w, resp) == 0)
-        app_model_forget(req->app, req->id);
+        app_model_forget(req->ctx, req->id);
 }
 
 void api_models_export(const struct http_request *req, struct http_response *resp)
@@ -462,7 +462,7 @@ void api_jobs_cancel(const struct http_request *req, struct http_response *resp)
             respond_job(db, req->id, 200, resp);
     }
     if (api_write_end(&w, resp) == 0)
-        jobs_cancel(app_jobs(req->app), req->id);
+        jobs_cancel(app_jobs(req->ctx), req->id);
 }
 
 void api_jobs_resume(const struct http_request *req, struct http_response *resp)
@@ -491,5 +491,5 @@ void api_jobs_resume(const struct http_request *req, struct http_response *resp)
         }
     }
     if (api_write_end(&w, resp) == 0)
-        jobs_wake(app_jobs(req->app));
+        jobs_wake(app_jobs(req->ctx));
 }

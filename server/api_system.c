@@ -12,11 +12,11 @@
 
 void api_healthz(const struct http_request *req, struct http_response *resp)
 {
-    const struct app_config *cfg = app_config(req->app);
-    sqlite3 *db = app_db(req->app);
+    const struct app_config *cfg = app_config(req->ctx);
+    sqlite3 *db = app_db(req->ctx);
     int64_t count = 0;
     int db_ok = db && store_dataset_count(db, &count, NULL) == FW_OK;
-    int alive = jobs_alive(app_jobs(req->app));
+    int alive = jobs_alive(app_jobs(req->ctx));
     int ok = db_ok && alive == cfg->workers;
     api_json(resp, ok ? 200 : 503,
              json_pack("{s:s, s:s, s:i, s:i, s:I}", "status", ok ? "ok" : "degraded", "db",
@@ -27,7 +27,7 @@ void api_healthz(const struct http_request *req, struct http_response *resp)
 void api_metrics(const struct http_request *req, struct http_response *resp)
 {
     size_t len = 0;
-    char *text = app_metrics_text(req->app, &len);
+    char *text = app_metrics_text(req->ctx, &len);
     if (!text) {
         http_problem(resp, 500, "out of memory");
         return;
@@ -79,7 +79,7 @@ static int safe_relative(const char *path)
 
 void api_static(const struct http_request *req, struct http_response *resp)
 {
-    const char *dir = app_config(req->app)->static_dir;
+    const char *dir = app_config(req->ctx)->static_dir;
     if (!dir || !safe_relative(req->path) || strlen(req->path) > 1024) {
         http_problem(resp, 404, "no such resource: %s", req->path);
         return;

@@ -405,8 +405,9 @@ static void cors_preflight(struct http_response *resp)
         http_add_header(resp, "Access-Control-Max-Age", "600");
 }
 
-void app_handle(struct app *app, const struct http_request *in, struct http_response *resp)
+void app_handle(void *ctx, const struct http_request *in, struct http_response *resp)
 {
+    struct app *app = ctx;
     /* The CORS headers go first: a handler's answer, once its writes are committed, must not
      * turn into an error for want of memory for a header. A failed add leaves a 500 problem. */
     if (cors_allowed(app->cfg.cors_origins, in->origin)) {
@@ -435,7 +436,7 @@ static void app_route(struct app *app, const struct http_request *in, struct htt
     double t0 = now_seconds();
     app_db_settle(app);
     struct http_request req = *in;
-    req.app = app;
+    req.ctx = app;
     const struct route *match = NULL;
     char allow[128] = "";
     for (size_t i = 0; i < N_ROUTES; i++) {

@@ -40,8 +40,8 @@ int app_create(const struct app_config *cfg, struct app **out, fw_error *err);
 void app_destroy(struct app *app);
 
 /* Routes one request (auth, method, path) to its handler. Never fails: errors become
- * problem+json responses. */
-void app_handle(struct app *app, const struct http_request *req, struct http_response *resp);
+ * problem+json responses. An http_handler: ctx is the struct app. */
+void app_handle(void *ctx, const struct http_request *req, struct http_response *resp);
 
 /* This thread's connection to the app's database (opened on first use, closed at thread exit
  * or app_destroy). NULL if it cannot be opened. */

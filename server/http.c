@@ -1,6 +1,5 @@
 /* http — libmicrohttpd front end and response helpers (see http.h). */
 #include "server/http.h"
-#include "server/app.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -14,7 +13,8 @@
 
 struct http_server {
     struct MHD_Daemon *daemon;
-    struct app *app;
+    http_handler handler;
+    void *ctx;
     struct http_config cfg;
     int port;
 };
@@ -377,10 +377,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
     req.body = st->body ? st->body : "";
     req.body_len = st->len;
-    req.app = srv->app;
+    req.ctx = srv->ctx;
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &req);
     struct http_response resp = {0};
-    app_handle(srv->app, &req, &resp);
+    srv->handler(srv->ctx, &req, &resp);
     enum MHD_Result ret = send_response(conn, st, &resp);
     http_response_free(&resp);
     return ret;
@@ -415,8 +415,8 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
 }
 
-int http_server_start(const struct http_config *cfg, struct app *app, struct http_server **out,
-                      fw_error *err)
+int http_server_start(const struct http_config *cfg, http_handler handler, void *ctx,
+                      struct http_server **out, fw_error *err)
 {
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
@@ -427,7 +427,8 @@ int http_server_start(const struct http_config *cfg, struct app *app, struct htt
     struct http_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return FW_ENOMEM;
-    srv->app = app;
+    srv->handler = handler;
+    srv->ctx = ctx;
     srv->cfg = *cfg;
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 2;
     srv->daemon = MHD_start_daemon(

@@ -22,8 +22,6 @@
 #define HTTP_MAX_QUERY   16
 #define HTTP_MAX_HEADERS 8
 
-struct app; /* server/app.h */
-
 struct http_request {
     const char *method;
     const char *path;          /* without the query string */
@@ -37,7 +35,7 @@ struct http_request {
         const char *key, *value;
     } query[HTTP_MAX_QUERY];
     int64_t id; /* the {id} of the matched route, 0 if none */
-    struct app *app;
+    void *ctx;  /* the handler's context (http_server_start) */
 };
 
 struct http_response {
@@ -93,9 +91,16 @@ struct http_config {
 
 struct http_server;
 
-/* Starts listening; requests go to app_handle (server/app.h). */
-int http_server_start(const struct http_config *cfg, struct app *app, struct http_server **out,
-                      fw_error *err);
+/* What answers a request: fills resp (which it then owns) from req, which it borrows; ctx is the
+ * one given to http_server_start (and is also req->ctx). Called on the request threads, so it
+ * must be thread-safe; it never fails (errors are problem+json responses). */
+typedef void (*http_handler)(void *ctx, const struct http_request *req,
+                             struct http_response *resp);
+
+/* Starts listening; every request goes to handler(ctx, ...). The server knows nothing else of
+ * what serves the requests. */
+int http_server_start(const struct http_config *cfg, http_handler handler, void *ctx,
+                      struct http_server **out, fw_error *err);
 /* The port actually bound. */
 int http_server_port(const struct http_server *srv);
 /* Closes the listening socket, lets the request threads finish the handlers they are in, closes
