@@ -196,7 +196,7 @@ static double total_seconds(const struct train_state *s)
 }
 
 /* The paper protocol through the shared pipeline (what `fwpcast train` runs). */
-static int run_solar(const struct compare_args *a, const struct series_source *src,
+static int run_solar(const struct compare_args *a, const struct month_series *src,
                      struct result_row *row, fw_error *err)
 {
     struct fit_request rq = {.architecture = row->architecture,
@@ -506,7 +506,7 @@ int cmd_compare(int argc, char **argv)
     a.task_list[0] = "paper";
     a.n_tasks = 1;
     fw_error err = {0};
-    struct series_source src;
+    struct month_series src;
     sqlite3 *db = NULL;
     /* by default the authors' copy of the series, which the measured anchors used */
     char authors[1024];
@@ -524,7 +524,7 @@ int cmd_compare(int argc, char **argv)
         snprintf(base, sizeof base, "window=%d;horizon=%d", 528, 132);
         rc = run_task(&a, db, "solar", "paper", src.sha256, base, run_solar_cb, &src, &err);
     }
-    series_source_free(&src);
+    month_series_free(&src);
     if (!db)
         return cli_fail("compare", "%s", err.msg);
     return finish(&a, db, "solar", rc, &err);

@@ -213,7 +213,7 @@ static json_t *train_result_json(const struct forecaster *f, const struct train_
 
 /* Stores the model in the database too. */
 static int store_trained(const struct train_args *a, const struct forecaster *f,
-                         const struct series_source *src, int64_t *id, fw_error *err)
+                         const struct month_series *src, int64_t *id, fw_error *err)
 {
     sqlite3 *db = NULL;
     int rc = db_open(cli_db_path(a->db), &db, err);
@@ -269,7 +269,7 @@ int cmd_train(int argc, char **argv)
     rq.train.batch_size = (int)a.batch;
     rq.train.lr = a.lr;
 
-    struct series_source src;
+    struct month_series src;
     if (series_source_load(a.dataset, a.db, &src, &err))
         return cli_fail("train", "%s", err.msg);
     if (!a.quiet)
@@ -325,7 +325,7 @@ cleanup:
     free(bytes);
     forecaster_free(f);
     train_state_free(&state);
-    series_source_free(&src);
+    month_series_free(&src);
     return exit_code;
 }
 
@@ -400,7 +400,7 @@ int cmd_eval(int argc, char **argv)
     if (load_model("eval", argv[optind], db, &f))
         return 1;
     fw_error err = {0};
-    struct series_source src;
+    struct month_series src;
     struct split_plan plan = {0};
     int exit_code = 1;
     if (series_source_load(dataset, db, &src, &err)) {
@@ -440,7 +440,7 @@ int cmd_eval(int argc, char **argv)
     exit_code = 0;
 cleanup:
     series_free(&plan);
-    series_source_free(&src);
+    month_series_free(&src);
     forecaster_free(f);
     return exit_code;
 }
@@ -559,7 +559,7 @@ static void print_forecast_text(const struct forecast_result *r, const double *l
 }
 
 static int print_forecast_json(const struct forecast_request *rq, const struct forecast_result *r,
-                               const char *model_file, const struct series_source *src)
+                               const char *model_file, const struct month_series *src)
 {
     struct forecast_doc doc = {.rq = rq,
                                .r = r,
@@ -587,7 +587,7 @@ int cmd_forecast(int argc, char **argv)
     if (load_model("forecast", argv[optind], a.db, &f))
         return 1;
     fw_error err = {0};
-    struct series_source src = {0};
+    struct month_series src = {0};
     struct forecast_result r = {0};
     struct forecast_request rq = {.model = f,
                                   .h = a.h < 0 ? (size_t)f->model->horizon : (size_t)a.h,
@@ -613,7 +613,7 @@ int cmd_forecast(int argc, char **argv)
     else
         print_forecast_text(&r, a.levels, src.label), exit_code = 0;
     forecast_result_free(&r);
-    series_source_free(&src);
+    month_series_free(&src);
     forecaster_free(f);
     return exit_code;
 }

@@ -201,7 +201,7 @@ int cmd_qcompare(int argc, char **argv)
         return cli_fail("qcompare", "%s: %s", argv[optind], err.msg);
     }
     free(bytes);
-    struct series_source src;
+    struct month_series src;
     struct split_plan plan = {0};
     int exit_code = 1;
     if (series_source_load(a.dataset, a.db, &src, &err)) {
@@ -296,7 +296,7 @@ int cmd_qcompare(int argc, char **argv)
     exit_code = 0;
 cleanup:
     series_free(&plan);
-    series_source_free(&src);
+    month_series_free(&src);
     forecaster_free(f);
     return exit_code;
 }

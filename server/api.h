@@ -102,17 +102,9 @@ int api_int_member(const json_t *obj, const char *key, long long def, long long 
                    long long *out, struct http_response *resp);
 
 /* Reads a monthly series from a request: {"dataset": id} or {"series": [{"period", "value"}]};
- * with neither, the bundled SILSO monthly dataset.
- * values are malloc'd (NaN for null). Fills a problem and returns -1 on failure. */
-struct api_series {
-    double *values;
-    size_t n;
-    int first_month;
-    int64_t dataset_id; /* 0 for an inline series */
-    char sha256[SHA256_HEX_LEN];
-};
-int api_read_series(const struct http_request *req, const json_t *body, struct api_series *out,
+ * with neither, the bundled SILSO monthly dataset. The caller frees out (month_series_free).
+ * Fills a problem and returns -1 on failure. */
+int api_read_series(const struct http_request *req, const json_t *body, struct month_series *out,
                     struct http_response *resp);
-void api_series_free(struct api_series *s);
 
 #endif

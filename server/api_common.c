@@ -203,25 +203,7 @@ int api_int_member(const json_t *obj, const char *key, long long def, long long 
     return 0;
 }
 
-static int series_from_points(const struct store_point *points, size_t n, struct api_series *out,
-                              struct http_response *resp)
-{
-    if (n == 0 || period_parse(points[0].period, &out->first_month)) {
-        http_problem(resp, 422, "the series must be monthly and not empty");
-        return -1;
-    }
-    out->values = malloc(n * sizeof *out->values);
-    if (!out->values) {
-        http_problem(resp, 500, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        out->values[i] = points[i].value;
-    out->n = n;
-    return 0;
-}
-
-int api_read_series(const struct http_request *req, const json_t *body, struct api_series *out,
+int api_read_series(const struct http_request *req, const json_t *body, struct month_series *out,
                     struct http_response *resp)
 {
     memset(out, 0, sizeof *out);
@@ -255,11 +237,8 @@ int api_read_series(const struct http_request *req, const json_t *body, struct a
         int rc = FW_EINVAL;
         if (!json_is_integer(dataset) || json_integer_value(dataset) <= 0)
             http_problem(resp, 422, "'dataset' must be a positive integer id");
-        else if ((rc = app_dataset_values(req->ctx, json_integer_value(dataset), &out->values,
-                                          &out->n, &out->first_month, out->sha256, &err)))
+        else if ((rc = app_dataset_series(req->ctx, json_integer_value(dataset), out, &err)))
             api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
-        else
-            out->dataset_id = json_integer_value(dataset);
         json_decref(bundled);
         return rc ? -1 : 0;
     }
@@ -289,16 +268,13 @@ int api_read_series(const struct http_request *req, const json_t *body, struct a
         http_problem(resp, 422, "series: %s", err.msg);
         return -1;
     }
-    int result = series_from_points(r->points, r->n_points, out, resp);
-    memcpy(out->sha256, r->sha256, sizeof out->sha256);
+    rc = month_series_from_points(r->points, r->n_points, out, &err);
+    if (rc == FW_EINVAL)
+        http_problem(resp, 422, "the series must be monthly and not empty");
+    else if (rc)
+        api_fail(resp, rc, &err);
+    else
+        memcpy(out->sha256, r->sha256, sizeof out->sha256);
     import_result_free(r);
-    return result;
-}
-
-void api_series_free(struct api_series *s)
-{
-    if (s) {
-        free(s->values);
-        s->values = NULL;
-    }
+    return rc ? -1 : 0;
 }

@@ -150,7 +150,7 @@ static json_t *level_array(const double *levels, size_t n)
 }
 
 /* Where the history ends: the cutoff (validated against the series) or its last month. */
-static int history_end(const json_t *body, const struct api_series *s, size_t *n_history,
+static int history_end(const json_t *body, const struct month_series *s, size_t *n_history,
                        int *last_month, struct http_response *resp)
 {
     const json_t *c = json_object_get(body, "cutoff");
@@ -187,7 +187,7 @@ static struct qbackend_request backend_request(const struct http_request *req,
 
 /* Queues a cloud forecast as a job (202 + Location), quoting its plan in the answer. */
 static void queue_quantum_job(const struct http_request *req, const struct forecast_request *rq,
-                              int64_t model, const struct api_series *s, const struct qplan *plan,
+                              int64_t model, const struct month_series *s, const struct qplan *plan,
                               json_t *summary, struct http_response *resp)
 {
     sqlite3 *db = api_db(req, resp);
@@ -240,7 +240,7 @@ static void queue_quantum_job(const struct http_request *req, const struct forec
 /* A cloud backend, or any `dry_run`: what the run uses (circuits, shots, provider jobs) before
  * anything is submitted; for a cloud without `dry_run`, a job that runs it (202). */
 static void plan_or_queue(const struct http_request *req, const struct forecast_request *rq,
-                          int64_t model, const struct api_series *s, struct http_response *resp)
+                          int64_t model, const struct month_series *s, struct http_response *resp)
 {
     struct qplan plan;
     fw_error err = {0};
@@ -267,7 +267,7 @@ static void plan_or_queue(const struct http_request *req, const struct forecast_
 
 /* Reads the request's members into a forecast request on the model f; -1 after filling resp. */
 static int read_forecast_request(const struct http_request *req, const json_t *body,
-                                 struct forecaster *f, struct api_series *series,
+                                 struct forecaster *f, struct month_series *series,
                                  struct forecast_request *rq, struct http_response *resp)
 {
     long long h;
@@ -286,7 +286,7 @@ static int read_forecast_request(const struct http_request *req, const json_t *b
 }
 
 static void answer_forecast(const struct http_request *req, const struct forecast_request *rq,
-                            int64_t model, const struct api_series *series,
+                            int64_t model, const struct month_series *series,
                             struct http_response *resp)
 {
     struct forecast_result r;
@@ -316,7 +316,7 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
     static const double default_levels[2] = {80, 95};
     double levels[MAX_LEVELS];
     int64_t model_id = 0, resolved = 0;
-    struct api_series series = {0};
+    struct month_series series = {0};
     struct forecaster *f = NULL;
     fw_error err = {0};
     static const char *const known[] = {"model",  "dataset", "series",  "h",     "level",
@@ -349,7 +349,7 @@ void api_forecast(const struct http_request *req, struct http_response *resp)
 done:
     if (f)
         app_model_release(req->ctx, resolved, f);
-    api_series_free(&series);
+    month_series_free(&series);
     json_decref(body);
 }
 
@@ -376,7 +376,7 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
 {
     const struct app_config *cfg = app_config(req->ctx);
     long long epochs, seed;
-    struct api_series series = {0};
+    struct month_series series = {0};
     fw_error err = {0};
     if (!json_is_integer(json_object_get(body, "dataset"))) {
         http_problem(resp, 422, "a refit backtest trains on a stored dataset: give \"dataset\"");
@@ -388,7 +388,7 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
         api_read_series(req, body, &series, resp))
         return;
     int rc = backtest_check(spec, series.n, &err);
-    api_series_free(&series);
+    month_series_free(&series);
     if (rc) {
         api_fail(resp, rc, &err);
         return;
@@ -444,7 +444,7 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
     struct backtest_spec spec = {0};
     int64_t model_id = 0, resolved = 0;
     long long h, n_windows, step;
-    struct api_series series = {0};
+    struct month_series series = {0};
     struct forecaster *f = NULL;
     fw_error err = {0};
     const json_t *refit = json_object_get(body, "refit");
@@ -498,6 +498,6 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
 done:
     if (f)
         app_model_release(req->ctx, resolved, f);
-    api_series_free(&series);
+    month_series_free(&series);
     json_decref(body);
 }

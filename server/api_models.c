@@ -139,7 +139,7 @@ void api_models_create(const struct http_request *req, struct http_response *res
         return;
     const struct app_config *cfg = app_config(req->ctx);
     struct train_request t;
-    struct api_series series = {0};
+    struct month_series series = {0};
     struct split_plan plan = {0};
     struct model *m = NULL;
     char config[1024], extra[900] = "";
@@ -215,7 +215,7 @@ void api_models_create(const struct http_request *req, struct http_response *res
 done:
     model_destroy(m);
     series_free(&plan);
-    api_series_free(&series);
+    month_series_free(&series);
     json_decref(body);
 }
 

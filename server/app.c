@@ -7,6 +7,8 @@
 #include "server/api.h"
 #include "server/jobs.h"
 #include "core/model_json.h"
+#include "core/dataset_cache.h"
+#include "core/model_cache.h"
 #include "core/model_record.h"
 #include "base/textbuf.h"
 
@@ -138,47 +140,6 @@ static void metrics_record(struct metrics *mx, const char *route, const char *me
     pthread_mutex_unlock(&mx->lock);
 }
 
-/* ---- the model cache ------------------------------------------------------------------------- */
-
-#define CACHE_MODELS        16
-#define INSTANCES_PER_MODEL 8
-
-struct cache_entry {
-    int64_t id;
-    uint8_t *blob; /* the model file, to make more instances */
-    size_t blob_len;
-    struct forecaster *idle[INSTANCES_PER_MODEL];
-    int n_idle, n_total;
-    unsigned long long last_used;
-};
-
-struct model_cache {
-    pthread_mutex_t lock;
-    pthread_cond_t returned;
-    struct cache_entry entries[CACHE_MODELS];
-    unsigned long long clock;
-};
-
-/* ---- the dataset cache ---------------------------------------------------------------------- */
-
-#define CACHE_DATASETS 16
-
-struct cached_dataset {
-    int64_t id;
-    double *values;
-    size_t n;
-    int first_month;
-    char sha256[SHA256_HEX_LEN];
-    unsigned long long last_used;
-};
-
-struct dataset_cache {
-    pthread_mutex_t lock;
-    struct cached_dataset entries[CACHE_DATASETS];
-    unsigned long long clock;
-    unsigned long long forgotten; /* bumped by every forget: a load that raced one is dropped */
-};
-
 /* ---- the app ------------------------------------------------------------------------------------
  */
 
@@ -187,8 +148,8 @@ struct app {
     char *db_path, *data_dir, *static_dir, *token;
     pthread_key_t db_key;
     struct metrics metrics;
-    struct model_cache cache;
-    struct dataset_cache datasets;
+    struct model_cache *cache;
+    struct dataset_cache *datasets;
     struct jobs *jobs;
 };
 
@@ -290,10 +251,10 @@ int app_create(const struct app_config *cfg, struct app **out, fw_error *err)
     app->cfg.static_dir = app->static_dir;
     app->cfg.token = app->token;
     pthread_mutex_init(&app->metrics.lock, NULL);
-    pthread_mutex_init(&app->cache.lock, NULL);
-    pthread_cond_init(&app->cache.returned, NULL);
-    pthread_mutex_init(&app->datasets.lock, NULL);
-    if (!app->db_path || !app->data_dir || pthread_key_create(&app->db_key, close_thread_db)) {
+    if (!app->db_path || !app->data_dir || model_cache_create(&app->cache) ||
+        dataset_cache_create(&app->datasets) || pthread_key_create(&app->db_key, close_thread_db)) {
+        model_cache_destroy(app->cache);
+        dataset_cache_destroy(app->datasets);
         free(app->db_path), free(app->data_dir), free(app->static_dir), free(app->token);
         free(app);
         return FW_ENOMEM;
@@ -329,22 +290,13 @@ void app_destroy(struct app *app)
     if (!app)
         return;
     jobs_stop(app->jobs);
-    for (size_t i = 0; i < CACHE_MODELS; i++) {
-        struct cache_entry *e = &app->cache.entries[i];
-        for (int k = 0; k < e->n_idle; k++)
-            forecaster_free(e->idle[k]);
-        free(e->blob);
-    }
-    for (size_t i = 0; i < CACHE_DATASETS; i++)
-        free(app->datasets.entries[i].values);
-    pthread_mutex_destroy(&app->datasets.lock);
+    model_cache_destroy(app->cache);
+    dataset_cache_destroy(app->datasets);
     sqlite3 *db = pthread_getspecific(app->db_key);
     db_close(db);
     pthread_setspecific(app->db_key, NULL);
     pthread_key_delete(app->db_key);
     pthread_mutex_destroy(&app->metrics.lock);
-    pthread_mutex_destroy(&app->cache.lock);
-    pthread_cond_destroy(&app->cache.returned);
     free(app->db_path), free(app->data_dir), free(app->static_dir), free(app->token);
     free(app);
 }
@@ -477,228 +429,17 @@ static void app_route(struct app *app, const struct http_request *in, struct htt
                    now_seconds() - t0);
 }
 
-/* ---- model cache ------------------------------------------------------------------------------
- */
-
-static struct cache_entry *cache_find(struct model_cache *c, int64_t id)
-{
-    for (size_t i = 0; i < CACHE_MODELS; i++)
-        if (c->entries[i].id == id)
-            return &c->entries[i];
-    return NULL;
-}
-
-/* A slot for a new model: an empty one, else the least recently used with nothing lent. */
-static struct cache_entry *cache_slot(struct model_cache *c)
-{
-    struct cache_entry *best = NULL;
-    for (size_t i = 0; i < CACHE_MODELS; i++) {
-        struct cache_entry *e = &c->entries[i];
-        if (e->id == 0)
-            return e;
-        if (e->n_idle == e->n_total && (!best || e->last_used < best->last_used))
-            best = e;
-    }
-    if (best) {
-        for (int k = 0; k < best->n_idle; k++)
-            forecaster_free(best->idle[k]);
-        free(best->blob);
-        memset(best, 0, sizeof *best);
-    }
-    return best;
-}
-
-int app_model_acquire(struct app *app, int64_t id, int64_t *resolved, struct forecaster **out,
-                      fw_error *err)
-{
-    sqlite3 *db = app_db(app);
-    if (!db)
-        return fw_error_set(err, FW_EDB, "the database is not available");
-    int rc;
-    if (id == 0 && (rc = store_model_default_id(db, &id, err)))
-        return rc;
-    *resolved = id;
-    struct model_cache *c = &app->cache;
-    pthread_mutex_lock(&c->lock);
-    for (;;) {
-        struct cache_entry *e = cache_find(c, id);
-        if (e && e->n_idle > 0) {
-            *out = e->idle[--e->n_idle];
-            e->last_used = ++c->clock;
-            pthread_mutex_unlock(&c->lock);
-            return FW_OK;
-        }
-        if (e && e->n_total < INSTANCES_PER_MODEL) {
-            /* reserve an instance, then load a copy of the bytes outside the lock (a concurrent
-             * forget may free the entry's own) */
-            uint8_t *blob = malloc(e->blob_len);
-            size_t len = e->blob_len;
-            if (blob) {
-                memcpy(blob, e->blob, len);
-                e->n_total++;
-            }
-            pthread_mutex_unlock(&c->lock);
-            rc = blob ? forecaster_load(blob, len, out, err) : FW_ENOMEM;
-            free(blob);
-            if (rc && blob) {
-                pthread_mutex_lock(&c->lock);
-                e->n_total--;
-                pthread_mutex_unlock(&c->lock);
-            }
-            return rc;
-        }
-        if (e) { /* every instance is lent: wait for one */
-            pthread_cond_wait(&c->returned, &c->lock);
-            continue;
-        }
-        pthread_mutex_unlock(&c->lock);
-        struct store_model *sm = NULL;
-        if ((rc = store_model_get(db, id, &sm, err)))
-            return rc;
-        struct forecaster *f = NULL;
-        rc = forecaster_load(sm->weights, sm->weights_len, &f, err);
-        if (rc) {
-            store_model_free(sm);
-            return rc;
-        }
-        pthread_mutex_lock(&c->lock);
-        e = cache_find(c, id);
-        if (!e && (e = cache_slot(c))) {
-            e->id = id;
-            e->blob = sm->weights; /* keep the bytes to make more instances */
-            e->blob_len = sm->weights_len;
-            sm->weights = NULL;
-        }
-        if (e)
-            e->n_total++;
-        if (e)
-            e->last_used = ++c->clock;
-        pthread_mutex_unlock(&c->lock);
-        store_model_free(sm);
-        /* with no slot free (every cached model busy) the instance lives for this request */
-        *out = f;
-        return FW_OK;
-    }
-}
-
-void app_model_release(struct app *app, int64_t id, struct forecaster *f)
-{
-    struct model_cache *c = &app->cache;
-    pthread_mutex_lock(&c->lock);
-    struct cache_entry *e = cache_find(c, id);
-    if (e && e->n_idle < e->n_total && e->n_idle < INSTANCES_PER_MODEL) {
-        e->idle[e->n_idle++] = f;
-        f = NULL;
-    }
-    pthread_cond_broadcast(&c->returned);
-    pthread_mutex_unlock(&c->lock);
-    forecaster_free(f);
-}
-
-void app_model_forget(struct app *app, int64_t id)
-{
-    struct model_cache *c = &app->cache;
-    pthread_mutex_lock(&c->lock);
-    struct cache_entry *e = cache_find(c, id);
-    if (e) {
-        for (int k = 0; k < e->n_idle; k++)
-            forecaster_free(e->idle[k]);
-        free(e->blob);
-        memset(e, 0, sizeof *e); /* instances still lent are freed on release */
-    }
-    pthread_cond_broadcast(&c->returned);
-    pthread_mutex_unlock(&c->lock);
-}
-
 /* ---- metrics ----------------------------------------------------------------------------------
  */
 
-/* ---- dataset cache -------------------------------------------------------------------------- */
-
-static int copy_cached(const struct cached_dataset *e, double **values, size_t *n, int *first_month,
-                       char *sha256)
+int app_dataset_series(struct app *app, int64_t id, struct month_series *out, fw_error *err)
 {
-    double *copy = malloc((e->n ? e->n : 1) * sizeof *copy);
-    if (!copy)
-        return FW_ENOMEM;
-    memcpy(copy, e->values, e->n * sizeof *copy);
-    *values = copy;
-    *n = e->n;
-    *first_month = e->first_month;
-    memcpy(sha256, e->sha256, sizeof e->sha256);
-    return FW_OK;
-}
-
-int app_dataset_values(struct app *app, int64_t id, double **values, size_t *n, int *first_month,
-                       char *sha256, fw_error *err)
-{
-    struct dataset_cache *c = &app->datasets;
-    pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < CACHE_DATASETS; i++)
-        if (c->entries[i].id == id) {
-            c->entries[i].last_used = ++c->clock;
-            int rc = copy_cached(&c->entries[i], values, n, first_month, sha256);
-            pthread_mutex_unlock(&c->lock);
-            return rc;
-        }
-    unsigned long long generation = c->forgotten;
-    pthread_mutex_unlock(&c->lock);
-
-    sqlite3 *db = app_db(app);
-    if (!db)
-        return fw_error_set(err, FW_EDB, "the database is not available");
-    struct store_dataset *ds = NULL;
-    int rc = store_dataset_get(db, id, NULL, NULL, &ds, err);
-    if (rc)
-        return rc;
-    struct cached_dataset fresh = {id, NULL, ds->n_points, 0, "", 0};
-    if (ds->meta.frequency != STORE_FREQ_MONTH || ds->n_points == 0 ||
-        period_parse(ds->points[0].period, &fresh.first_month))
-        rc = fw_error_set(err, FW_EINVAL, "dataset %lld is not a monthly series", (long long)id);
-    else if (!(fresh.values = malloc(ds->n_points * sizeof *fresh.values)))
-        rc = FW_ENOMEM;
-    for (size_t i = 0; !rc && i < ds->n_points; i++)
-        fresh.values[i] = ds->points[i].value;
-    memcpy(fresh.sha256, ds->meta.sha256, sizeof fresh.sha256);
-    store_dataset_free(ds);
-    if (!rc)
-        rc = copy_cached(&fresh, values, n, first_month, sha256);
-    if (rc) {
-        free(fresh.values);
-        return rc;
-    }
-    pthread_mutex_lock(&c->lock);
-    struct cached_dataset *slot = c->forgotten == generation ? &c->entries[0] : NULL;
-    for (size_t i = 0; slot && i < CACHE_DATASETS; i++) {
-        if (c->entries[i].id == id) { /* another thread got here first */
-            slot = NULL;
-            break;
-        }
-        if (c->entries[i].last_used < slot->last_used)
-            slot = &c->entries[i];
-    }
-    if (slot) {
-        free(slot->values);
-        fresh.last_used = ++c->clock;
-        *slot = fresh;
-        fresh.values = NULL;
-    }
-    pthread_mutex_unlock(&c->lock);
-    free(fresh.values);
-    return FW_OK;
+    return dataset_cache_get(app->datasets, app_db(app), id, out, err);
 }
 
 void app_dataset_forget(struct app *app, int64_t id)
 {
-    struct dataset_cache *c = &app->datasets;
-    pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < CACHE_DATASETS; i++)
-        if (c->entries[i].id == id) {
-            free(c->entries[i].values);
-            memset(&c->entries[i], 0, sizeof c->entries[i]);
-        }
-    c->forgotten++;
-    pthread_mutex_unlock(&c->lock);
+    dataset_cache_forget(app->datasets, id);
 }
 
 void app_count_forecast(struct app *app)
@@ -764,4 +505,20 @@ char *app_metrics_text(struct app *app, size_t *len)
                    "# TYPE fwpcast_training_workers gauge\nfwpcast_training_workers %d\n",
                    jobs_alive(app->jobs));
     return textbuf_take(&t, len);
+}
+
+int app_model_acquire(struct app *app, int64_t id, int64_t *resolved, struct forecaster **out,
+                      fw_error *err)
+{
+    return model_cache_acquire(app->cache, app_db(app), id, resolved, out, err);
+}
+
+void app_model_release(struct app *app, int64_t id, struct forecaster *f)
+{
+    model_cache_release(app->cache, id, f);
+}
+
+void app_model_forget(struct app *app, int64_t id)
+{
+    model_cache_forget(app->cache, id);
 }

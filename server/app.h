@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/month_series.h"
 #include "model/forecaster.h"
 #include "server/http.h"
 
@@ -72,11 +73,9 @@ void app_model_release(struct app *app, int64_t id, struct forecaster *f);
 /* Drops a model's cached instances (after DELETE). */
 void app_model_forget(struct app *app, int64_t id);
 
-/* --- the dataset cache: a dataset never changes once created, so its values are read from the
- * database once (FW_ENOTFOUND, or FW_EINVAL if it is not monthly). *values is a malloc'd copy;
- * sha256 has 65 bytes. --- */
-int app_dataset_values(struct app *app, int64_t id, double **values, size_t *n, int *first_month,
-                       char *sha256, fw_error *err);
+/* --- the dataset cache (core/dataset_cache.h): a copy of a stored dataset's series, which the
+ * caller owns (FW_ENOTFOUND, or FW_EINVAL if it is not monthly) --- */
+int app_dataset_series(struct app *app, int64_t id, struct month_series *out, fw_error *err);
 /* Drops a dataset from the cache (after DELETE). */
 void app_dataset_forget(struct app *app, int64_t id);
 

@@ -94,8 +94,7 @@ struct http_server;
 /* What answers a request: fills resp (which it then owns) from req, which it borrows; ctx is the
  * one given to http_server_start (and is also req->ctx). Called on the request threads, so it
  * must be thread-safe; it never fails (errors are problem+json responses). */
-typedef void (*http_handler)(void *ctx, const struct http_request *req,
-                             struct http_response *resp);
+typedef void (*http_handler)(void *ctx, const struct http_request *req, struct http_response *resp);
 
 /* Starts listening; every request goes to handler(ctx, ...). The server knows nothing else of
  * what serves the requests. */
