@@ -83,7 +83,8 @@ void app_dataset_forget(struct app *app, int64_t id);
 struct jobs;
 struct jobs *app_jobs(struct app *app);
 
-/* --- counters for /metrics --- */
+/* --- counters for /metrics (server/metrics.h) --- */
+struct metrics *app_metrics(struct app *app);
 void app_count_forecast(struct app *app);
 void app_count_epoch(struct app *app);
 /* Prometheus text exposition of the counters (malloc'd). */
