@@ -7,7 +7,7 @@
 #include "core/forecast.h"
 #include "core/forecast_json.h"
 #include "core/job_request.h"
-#include "server/jobs.h"
+#include "core/jobs.h"
 #include "core/model_json.h"
 #include "base/textbuf.h"
 #include "core/json_text.h"

@@ -4,7 +4,7 @@
 #include "base/period.h"
 #include "model/series.h"
 #include "server/api.h"
-#include "server/jobs.h"
+#include "core/jobs.h"
 #include "core/model_json.h"
 #include "core/model_record.h"
 #include "base/textbuf.h"

@@ -1,7 +1,7 @@
 /* api_system — /healthz, /metrics and the dashboard's static files. */
 #include "db/store.h"
 #include "server/api.h"
-#include "server/jobs.h"
+#include "core/jobs.h"
 
 #include <errno.h>
 #include <limits.h>

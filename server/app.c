@@ -4,7 +4,7 @@
 #include "db/db.h"
 #include "db/store.h"
 #include "base/period.h"
-#include "server/jobs.h"
+#include "core/jobs.h"
 #include "server/metrics.h"
 #include "core/model_json.h"
 #include "core/dataset_cache.h"
@@ -115,6 +115,22 @@ static int bootstrap_default_model(struct app *app, sqlite3 *db, fw_error *err)
     return rc;
 }
 
+/* The workers' view of the app (server/jobs.h). */
+static sqlite3 *jobs_db(void *app)
+{
+    return app_db(app);
+}
+
+static void jobs_db_settle(void *app)
+{
+    app_db_settle(app);
+}
+
+static void jobs_count_epoch(void *app)
+{
+    app_count_epoch(app);
+}
+
 int app_create(const struct app_config *cfg, struct app **out, fw_error *err)
 {
     struct app *app = calloc(1, sizeof *app);
@@ -157,7 +173,14 @@ int app_create(const struct app_config *cfg, struct app **out, fw_error *err)
                 "interrupted (POST /jobs/{id}/resume continues them)\n",
                 interrupted);
     if (!rc)
-        rc = jobs_start(app, cfg->workers, cfg->train_threads, &app->jobs, err);
+        rc = jobs_start(&(struct jobs_env){.ctx = app,
+                                           .db = jobs_db,
+                                           .db_settle = jobs_db_settle,
+                                           .count_epoch = jobs_count_epoch,
+                                           .models = app->cache,
+                                           .workers = cfg->workers,
+                                           .train_threads = cfg->train_threads},
+                        &app->jobs, err);
     if (rc) {
         app_destroy(app);
         return rc;

@@ -1,9 +1,8 @@
 /* jobs — training workers fed from the jobs table (see jobs.h). */
-#include "server/jobs.h"
+#include "core/jobs.h"
 #include "db/store.h"
 #include "model/fit.h"
 #include "base/period.h"
-#include "server/app.h"
 #include "core/backtest.h"
 #include "core/forecast_json.h"
 #include "core/job_request.h"
@@ -29,7 +28,7 @@ struct slot {
 };
 
 struct jobs {
-    struct app *app;
+    struct jobs_env env;
     int n_workers, train_threads;
     pthread_t *threads;
     struct slot *slots;
@@ -43,6 +42,12 @@ struct worker_arg {
     struct jobs *jobs;
     int index;
 };
+
+static void count_epoch(struct jobs *jobs)
+{
+    if (jobs->env.count_epoch)
+        jobs->env.count_epoch(jobs->env.ctx);
+}
 
 struct job_run {
     struct jobs *jobs;
@@ -68,7 +73,7 @@ static char *curve_json(const struct train_state *s)
 static void on_epoch(void *ctx, const struct train_progress *p, const struct train_state *s)
 {
     struct job_run *run = ctx;
-    app_count_epoch(run->jobs->app);
+    count_epoch(run->jobs);
     char *curve = curve_json(s);
     struct store_job_progress progress = {(double)p->epoch / p->epochs, p->epoch, p->eta_seconds,
                                           curve};
@@ -119,7 +124,7 @@ static void on_refit_epoch(void *ctx, const struct train_progress *p, const stru
 {
     (void)s;
     struct refit *r = ctx;
-    app_count_epoch(r->jobs->app);
+    count_epoch(r->jobs);
     double done = (double)r->window_index + (double)p->epoch / p->epochs;
     struct store_job_progress progress = {done / (double)r->spec->n_windows,
                                           (int)r->window_index * p->epochs + p->epoch, NAN, NULL};
@@ -274,7 +279,8 @@ static int run_quantum_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, in
     int64_t resolved = 0;
     int rc = job_request_quantum_decode(job->request_json, &q, err);
     if (!rc)
-        rc = app_model_acquire(jobs->app, q.model, &resolved, &f, err);
+        rc = model_cache_acquire(jobs->env.models, jobs->env.db(jobs->env.ctx), q.model, &resolved,
+                                 &f, err);
     struct quantum_watch watch = {slot, db, id, rc ? NULL : quantum_summary(&q)};
     struct qrun_observer observer = {on_quantum_update, &watch};
     struct forecast_request rq = {.model = f,
@@ -297,7 +303,7 @@ static int run_quantum_job(struct jobs *jobs, struct slot *slot, sqlite3 *db, in
     forecast_result_free(&r);
     json_decref(watch.quantum);
     if (f)
-        app_model_release(jobs->app, resolved, f);
+        model_cache_release(jobs->env.models, resolved, f);
     job_request_quantum_free(&q);
     return rc;
 }
@@ -382,8 +388,8 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&jobs->lock);
         int stopping = jobs->stopping;
         pthread_mutex_unlock(&jobs->lock);
-        app_db_settle(jobs->app);
-        sqlite3 *db = app_db(jobs->app);
+        jobs->env.db_settle(jobs->env.ctx);
+        sqlite3 *db = jobs->env.db(jobs->env.ctx);
         if (stopping || !db)
             break;
         int64_t id = 0;
@@ -415,14 +421,14 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int jobs_start(struct app *app, int workers, int train_threads, struct jobs **out, fw_error *err)
+int jobs_start(const struct jobs_env *env, struct jobs **out, fw_error *err)
 {
     struct jobs *jobs = calloc(1, sizeof *jobs);
     if (!jobs)
         return FW_ENOMEM;
-    jobs->app = app;
-    jobs->n_workers = workers < 0 ? 0 : workers;
-    jobs->train_threads = train_threads > 0 ? train_threads : 1;
+    jobs->env = *env;
+    jobs->n_workers = env->workers < 0 ? 0 : env->workers;
+    jobs->train_threads = env->train_threads > 0 ? env->train_threads : 1;
     jobs->threads = calloc((size_t)jobs->n_workers + 1, sizeof *jobs->threads);
     jobs->slots = calloc((size_t)jobs->n_workers + 1, sizeof *jobs->slots);
     pthread_mutex_init(&jobs->lock, NULL);

@@ -4,7 +4,8 @@
  * curve and a checkpoint after every epoch, and stores the model it produces. DELETE /jobs/{id}
  * raises the job's cancel flag (checked between batches); at shutdown every running job is
  * cancelled at its next batch and left `interrupted` with its last checkpoint, so
- * POST /jobs/{id}/resume continues it after a restart. Owned by the app.
+ * POST /jobs/{id}/resume continues it after a restart. Owned by whoever starts it (the app);
+ * it knows the service only through its jobs_env.
  */
 #ifndef FW_JOBS_H
 #define FW_JOBS_H
@@ -13,10 +14,25 @@
 
 #include "base/error.h"
 
-struct app;
+#include <sqlite3.h>
+
+#include "core/model_cache.h"
+
 struct jobs;
 
-int jobs_start(struct app *app, int workers, int train_threads, struct jobs **out, fw_error *err);
+/* What the workers need from the service that runs them (borrowed; it outlives the workers). */
+struct jobs_env {
+    void *ctx;
+    /* the calling thread's database connection (NULL if it cannot be opened), and the settling
+     * of a transaction a failed ROLLBACK left open on it, before each job */
+    sqlite3 *(*db)(void *ctx);
+    void (*db_settle)(void *ctx);
+    void (*count_epoch)(void *ctx); /* for /metrics; may be NULL */
+    struct model_cache *models;     /* the models a cloud forecast runs */
+    int workers, train_threads;
+};
+
+int jobs_start(const struct jobs_env *env, struct jobs **out, fw_error *err);
 /* Cancels running jobs (they become interrupted), joins the workers. Accepts NULL. */
 void jobs_stop(struct jobs *jobs);
 /* A job was queued: wake an idle worker. */
