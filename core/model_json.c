@@ -242,46 +242,33 @@ static int check_frozen(const json_t *entry, const struct tensor_info *t, fw_err
     return rc;
 }
 
-int model_json_import(const json_t *doc, const struct scaler *scaler, struct forecaster **out,
-                      fw_error *err)
+/* The document's scaler, else the caller's; FW_EINVAL when neither is there or it is empty. */
+static int read_scaler(const json_t *doc, const struct scaler *fallback, struct scaler *sc,
+                       fw_error *err)
 {
-    if (!json_is_object(doc))
-        return fw_error_set(err, FW_EINVAL, "model JSON must be an object");
-    const json_t *state = json_object_get(doc, "state_dict");
-    if (!state)
-        state = doc; /* a bare state_dict */
-    if (!json_is_object(state))
-        return fw_error_set(err, FW_EINVAL, "state_dict must be an object");
-    const char *arch = json_string_value(json_object_get(doc, "architecture"));
-    char config[1024] = "";
-    const json_t *cfg = json_object_get(doc, "config");
-    if (cfg) {
-        int rc = model_json_config_text(cfg, config, sizeof config, err);
-        if (rc)
-            return rc;
-    }
-    struct scaler sc;
     const json_t *js = json_object_get(doc, "scaler");
     if (js) {
         json_t *mn = json_object_get(js, "min"), *mx = json_object_get(js, "max");
         if (!json_is_number(mn) || !json_is_number(mx))
             return fw_error_set(err, FW_EINVAL, "scaler needs numbers min and max");
-        sc.min = json_number_value(mn);
-        sc.max = json_number_value(mx);
-    } else if (scaler) {
-        sc = *scaler;
+        sc->min = json_number_value(mn);
+        sc->max = json_number_value(mx);
+    } else if (fallback) {
+        *sc = *fallback;
     } else {
         return fw_error_set(err, FW_EINVAL,
                             "no scaler: add \"scaler\": {\"min\": ..., \"max\": ...} (the paper "
                             "protocol's is min 0, max 398.2)");
     }
-    if (!isfinite(sc.max - sc.min) || !(sc.max > sc.min))
+    if (!isfinite(sc->max - sc->min) || !(sc->max > sc->min))
         return fw_error_set(err, FW_EINVAL, "scaler max must exceed min");
+    return FW_OK;
+}
 
-    struct model *m = NULL;
-    int rc = model_create(arch ? arch : "gated-qkan-fwp", config, 0, &m, err);
-    if (rc)
-        return rc;
+/* Every tensor of m from the state_dict (frozen ones are checked, unused ones ignored). */
+static int read_state_dict(const json_t *state, struct model *m, fw_error *err)
+{
+    int rc = FW_OK;
     for (size_t i = 0; !rc && i < m->n_tensors; i++) {
         const struct tensor_info *t = &m->tensors[i];
         const json_t *entry = json_object_get(state, t->name);
@@ -292,48 +279,58 @@ int model_json_import(const json_t *doc, const struct scaler *scaler, struct for
                 rc = check_frozen(entry, t, err);
             continue;
         }
-        if (!entry) {
-            rc = fw_error_set(err, FW_EINVAL, "state_dict lacks %s", t->name);
-            break;
-        }
+        if (!entry)
+            return fw_error_set(err, FW_EINVAL, "state_dict lacks %s", t->name);
         double *dst = (t->kind == TENSOR_TRAINED ? m->params : m->buffers) + t->offset;
         rc = read_tensor(entry, t, dst, err);
     }
-    struct forecaster *f = NULL;
-    if (!rc)
-        rc = forecaster_create(m, &sc, &f);
-    if (rc) {
-        model_destroy(m);
-        return rc;
-    }
-    model_params_changed(m);
-    /* provenance and intervals when the document carries them */
+    return rc;
+}
+
+/* The conformal residuals, when the document carries them (horizon rows of sorted values). */
+static int read_residuals(const json_t *doc, struct forecaster *f, fw_error *err)
+{
     const json_t *res = json_object_get(doc, "conformal_residuals");
-    if (json_is_array(res) && json_array_size(res) == (size_t)m->horizon) {
-        size_t n = json_array_size(json_array_get(res, 0));
-        f->residuals = malloc((n ? n : 1) * (size_t)m->horizon * sizeof(double));
-        if (!f->residuals) {
-            forecaster_free(f);
-            return FW_ENOMEM;
+    size_t H = (size_t)f->model->horizon;
+    if (!json_is_array(res) || json_array_size(res) != H)
+        return FW_OK;
+    size_t n = json_array_size(json_array_get(res, 0));
+    f->residuals = malloc((n ? n : 1) * H * sizeof(double));
+    if (!f->residuals)
+        return FW_ENOMEM;
+    for (size_t j = 0; j < H; j++) {
+        const json_t *row = json_array_get(res, j);
+        for (size_t k = 0; k < n; k++) {
+            const json_t *v = json_array_get(row, k);
+            if (!json_is_number(v) || json_array_size(row) != n)
+                return fw_error_set(err, FW_EINVAL, "conformal_residuals[%zu] is malformed", j);
+            f->residuals[j * n + k] = json_number_value(v);
         }
-        for (int j = 0; j < m->horizon; j++) {
-            const json_t *row = json_array_get(res, (size_t)j);
-            for (size_t k = 0; k < n; k++) {
-                const json_t *v = json_array_get(row, k);
-                if (!json_is_number(v) || json_array_size(row) != n) {
-                    forecaster_free(f);
-                    return fw_error_set(err, FW_EINVAL, "conformal_residuals[%d] is malformed", j);
-                }
-                f->residuals[(size_t)j * n + k] = json_number_value(v);
-            }
-        }
-        if (!conformal_valid(f->residuals, n, (size_t)m->horizon)) {
-            forecaster_free(f);
-            return fw_error_set(err, FW_EINVAL,
-                                "conformal_residuals must be sorted non-negative numbers per step");
-        }
-        f->n_calibration = n;
     }
+    if (!conformal_valid(f->residuals, n, H))
+        return fw_error_set(err, FW_EINVAL,
+                            "conformal_residuals must be sorted non-negative numbers per step");
+    f->n_calibration = n;
+    return FW_OK;
+}
+
+static void read_test_metrics(const json_t *tm, struct forecast_metrics *m)
+{
+    m->n_windows = (size_t)json_integer_value(json_object_get(tm, "windows"));
+    m->horizon = (size_t)json_integer_value(json_object_get(tm, "horizon"));
+    const char *names[] = {
+        "scaled_mse", "scaled_mae",           "scaled_rmse",       "r2",   "mse", "mae",
+        "rmse",       "peak_amplitude_error", "peak_timing_error", "smape"};
+    double *fields[] = {
+        &m->scaled_mse, &m->scaled_mae,           &m->scaled_rmse,       &m->r2,   &m->mse, &m->mae,
+        &m->rmse,       &m->peak_amplitude_error, &m->peak_timing_error, &m->smape};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        *fields[i] = json_number_value(json_object_get(tm, names[i]));
+}
+
+/* Provenance and the training summary, when the document carries them. */
+static void read_provenance(const json_t *doc, struct forecaster *f)
+{
     const char *protocol = json_string_value(json_object_get(doc, "protocol"));
     if (protocol)
         series_protocol_parse(protocol, &f->protocol);
@@ -354,25 +351,8 @@ int model_json_import(const json_t *doc, const struct scaler *scaler, struct for
     }
     const json_t *tm = json_object_get(doc, "test_metrics");
     if (json_is_object(tm)) {
-        struct forecast_metrics *m = &f->test;
         f->has_test_metrics = 1;
-        m->n_windows = (size_t)json_integer_value(json_object_get(tm, "windows"));
-        m->horizon = (size_t)json_integer_value(json_object_get(tm, "horizon"));
-        const char *names[] = {
-            "scaled_mse", "scaled_mae",           "scaled_rmse",       "r2",   "mse", "mae",
-            "rmse",       "peak_amplitude_error", "peak_timing_error", "smape"};
-        double *fields[] = {&m->scaled_mse,
-                            &m->scaled_mae,
-                            &m->scaled_rmse,
-                            &m->r2,
-                            &m->mse,
-                            &m->mae,
-                            &m->rmse,
-                            &m->peak_amplitude_error,
-                            &m->peak_timing_error,
-                            &m->smape};
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-            *fields[i] = json_number_value(json_object_get(tm, names[i]));
+        read_test_metrics(tm, &f->test);
     }
     const char *periods[3] = {json_string_value(json_object_get(doc, "cutoff")),
                               json_string_value(json_object_get(doc, "data_first")),
@@ -381,6 +361,44 @@ int model_json_import(const json_t *doc, const struct scaler *scaler, struct for
     for (int i = 0; i < 3; i++)
         if (periods[i])
             period_parse(periods[i], months[i]);
+}
+
+int model_json_import(const json_t *doc, const struct scaler *scaler, struct forecaster **out,
+                      fw_error *err)
+{
+    if (!json_is_object(doc))
+        return fw_error_set(err, FW_EINVAL, "model JSON must be an object");
+    const json_t *state = json_object_get(doc, "state_dict");
+    if (!state)
+        state = doc; /* a bare state_dict */
+    if (!json_is_object(state))
+        return fw_error_set(err, FW_EINVAL, "state_dict must be an object");
+    const char *arch = json_string_value(json_object_get(doc, "architecture"));
+    char config[1024] = "";
+    const json_t *cfg = json_object_get(doc, "config");
+    struct scaler sc;
+    int rc = cfg ? model_json_config_text(cfg, config, sizeof config, err) : FW_OK;
+    if (!rc)
+        rc = read_scaler(doc, scaler, &sc, err);
+    struct model *m = NULL;
+    if (!rc)
+        rc = model_create(arch ? arch : "gated-qkan-fwp", config, 0, &m, err);
+    if (rc)
+        return rc;
+    struct forecaster *f = NULL;
+    rc = read_state_dict(state, m, err);
+    if (!rc)
+        rc = forecaster_create(m, &sc, &f);
+    if (rc) {
+        model_destroy(m);
+        return rc;
+    }
+    model_params_changed(m);
+    if ((rc = read_residuals(doc, f, err))) {
+        forecaster_free(f);
+        return rc;
+    }
+    read_provenance(doc, f);
     *out = f;
     return FW_OK;
 }
