@@ -43,7 +43,24 @@ static int is_loopback(const char *bind)
     return !strncmp(bind, "127.", 4);
 }
 
-int cmd_serve(int argc, char **argv)
+/* Whether writes need a token, and a warning when none guards a port beyond loopback. */
+static void print_token_notice(const char *token, const char *bind, int quiet)
+{
+    if (token[0])
+        return;
+    if (!is_loopback(bind))
+        fprintf(stderr,
+                "fwpcast: WARNING: listening on %s with NO TOKEN: anyone who can reach this "
+                "port can upload data, train models and delete them. Set one with "
+                "--token-file FILE or FWPCAST_TOKEN.\n",
+                bind);
+    else if (!quiet)
+        fprintf(stderr, "fwpcast: writes need no token (set one with --token-file FILE or "
+                        "FWPCAST_TOKEN)\n");
+}
+
+/* Defaults, the environment, then the options. 0, or the exit code after printing why. */
+static int parse_serve_args(int argc, char **argv, struct serve_args *a)
 {
     static const struct option options[] = {{"port", required_argument, 0, 'p'},
                                             {"bind", required_argument, 0, 'b'},
@@ -60,23 +77,23 @@ int cmd_serve(int argc, char **argv)
                                             {"quiet", no_argument, 0, 'q'},
                                             {"cors-origins", required_argument, 0, 'C'},
                                             {0, 0, 0, 0}};
-    struct serve_args a = {0};
+    *a = (struct serve_args){0};
     long online = sysconf(_SC_NPROCESSORS_ONLN);
-    a.bind = env_or("FWPCAST_BIND", "127.0.0.1");
-    a.static_dir = env_or("FWPCAST_STATIC", access("static", R_OK) == 0 ? "static" : NULL);
-    a.token_file = env_or("FWPCAST_TOKEN_FILE", NULL);
-    a.cors = env_or("FWPCAST_CORS_ORIGINS", NULL);
-    a.data_dir = cli_data_dir();
-    a.workers = 1;
-    a.threads = online > 1 ? online : 2;
-    a.train_threads = online > 1 ? online : 1;
-    a.timeout = 30;
-    a.max_body = 32L << 20;
-    a.max_jobs = 16;
-    if (cli_parse_long(env_or("FWPCAST_PORT", "8080"), 0, 65535, &a.port))
+    a->bind = env_or("FWPCAST_BIND", "127.0.0.1");
+    a->static_dir = env_or("FWPCAST_STATIC", access("static", R_OK) == 0 ? "static" : NULL);
+    a->token_file = env_or("FWPCAST_TOKEN_FILE", NULL);
+    a->cors = env_or("FWPCAST_CORS_ORIGINS", NULL);
+    a->data_dir = cli_data_dir();
+    a->workers = 1;
+    a->threads = online > 1 ? online : 2;
+    a->train_threads = online > 1 ? online : 1;
+    a->timeout = 30;
+    a->max_body = 32L << 20;
+    a->max_jobs = 16;
+    if (cli_parse_long(env_or("FWPCAST_PORT", "8080"), 0, 65535, &a->port))
         return cli_fail("serve", "FWPCAST_PORT must be a port number");
     const char *workers_env = env_or("FWPCAST_WORKERS", NULL);
-    if (workers_env && cli_parse_long(workers_env, 0, 64, &a.workers))
+    if (workers_env && cli_parse_long(workers_env, 0, 64, &a->workers))
         return cli_fail("serve", "FWPCAST_WORKERS must be 0..64");
     optind = 1;
     opterr = 0;
@@ -85,46 +102,46 @@ int cmd_serve(int argc, char **argv)
         long *target = NULL, min = 0, max = 0;
         switch (c) {
         case 'p':
-            target = &a.port, min = 0, max = 65535;
+            target = &a->port, min = 0, max = 65535;
             break;
         case 'w':
-            target = &a.workers, min = 0, max = 64;
+            target = &a->workers, min = 0, max = 64;
             break;
         case 'T':
-            target = &a.threads, min = 1, max = 256;
+            target = &a->threads, min = 1, max = 256;
             break;
         case 'r':
-            target = &a.train_threads, min = 1, max = 256;
+            target = &a->train_threads, min = 1, max = 256;
             break;
         case 'o':
-            target = &a.timeout, min = 1, max = 3600;
+            target = &a->timeout, min = 1, max = 3600;
             break;
         case 'm':
-            target = &a.max_body, min = 1024, max = 1L << 31;
+            target = &a->max_body, min = 1024, max = 1L << 31;
             break;
         case 'j':
-            target = &a.max_jobs, min = 1, max = 100000;
+            target = &a->max_jobs, min = 1, max = 100000;
             break;
         case 'b':
-            a.bind = optarg;
+            a->bind = optarg;
             break;
         case 'd':
-            a.db = optarg;
+            a->db = optarg;
             break;
         case 't':
-            a.token_file = optarg;
+            a->token_file = optarg;
             break;
         case 's':
-            a.static_dir = optarg;
+            a->static_dir = optarg;
             break;
         case 'D':
-            a.data_dir = optarg;
+            a->data_dir = optarg;
             break;
         case 'C':
-            a.cors = optarg;
+            a->cors = optarg;
             break;
         case 'q':
-            a.quiet = 1;
+            a->quiet = 1;
             break;
         default:
             cli_fail("serve", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -140,6 +157,15 @@ int cmd_serve(int argc, char **argv)
         cli_fail("serve", "unexpected argument '%s'", argv[optind]);
         return 2;
     }
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct serve_args a;
+    int bad = parse_serve_args(argc, argv, &a);
+    if (bad)
+        return bad;
     char token[256] = "";
     if (a.token_file && read_token(a.token_file, token, sizeof token))
         return 1;
@@ -186,17 +212,7 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "fwpcast: listening on http://%s:%d/ (%ld training worker(s), db %s%s%s)\n",
             a.bind, http_server_port(srv), a.workers, cfg.db_path,
             a.static_dir ? ", dashboard from " : "", a.static_dir ? a.static_dir : "");
-    if (!token[0]) {
-        if (!is_loopback(a.bind))
-            fprintf(stderr,
-                    "fwpcast: WARNING: listening on %s with NO TOKEN: anyone who can reach this "
-                    "port can upload data, train models and delete them. Set one with "
-                    "--token-file FILE or FWPCAST_TOKEN.\n",
-                    a.bind);
-        else if (!a.quiet)
-            fprintf(stderr, "fwpcast: writes need no token (set one with --token-file FILE or "
-                            "FWPCAST_TOKEN)\n");
-    }
+    print_token_notice(token, a.bind, a.quiet);
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr,
