@@ -72,6 +72,32 @@ static void print_progress(void *ctx, const struct train_progress *p, const stru
             p->eta_seconds);
 }
 
+/* One of the numeric options (--window, --horizon, --epochs, --seed, --threads, --batch-size);
+ * -1 after printing why. */
+static int parse_train_number(int code, const char *arg, struct train_args *a)
+{
+    const struct {
+        int code;
+        const char *name;
+        long min, max;
+        long *target;
+    } flags[] = {{'w', "window", 1, 100000, &a->window}, {'H', "horizon", 1, 10000, &a->horizon},
+                 {'e', "epochs", 1, 100000, &a->epochs}, {'s', "seed", 0, 0x7fffffffL, &a->seed},
+                 {'t', "threads", 1, 256, &a->threads},  {'b', "batch-size", 2, 100000, &a->batch}};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        long v;
+        if (flags[i].code != code)
+            continue;
+        if (cli_parse_long(arg, flags[i].min, flags[i].max, &v)) {
+            cli_fail("train", "--%s: '%s' is not a number in %ld..%ld", flags[i].name, arg,
+                     flags[i].min, flags[i].max);
+            return -1;
+        }
+        *flags[i].target = v;
+    }
+    return 0;
+}
+
 static int parse_train_args(int argc, char **argv, struct train_args *a)
 {
     static const struct option options[] = {{"model", required_argument, 0, 'm'},
@@ -106,7 +132,6 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        long v;
         switch (c) {
         case 'm':
             a->architecture = optarg;
@@ -143,27 +168,10 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
         case 'e':
         case 's':
         case 't':
-        case 'b': {
-            const struct {
-                int code;
-                const char *name;
-                long min, max;
-                long *target;
-            } flags[] = {
-                {'w', "window", 1, 100000, &a->window}, {'H', "horizon", 1, 10000, &a->horizon},
-                {'e', "epochs", 1, 100000, &a->epochs}, {'s', "seed", 0, 0x7fffffffL, &a->seed},
-                {'t', "threads", 1, 256, &a->threads},  {'b', "batch-size", 2, 100000, &a->batch}};
-            for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-                if (flags[i].code != c)
-                    continue;
-                if (cli_parse_long(optarg, flags[i].min, flags[i].max, &v))
-                    return cli_fail("train", "--%s: '%s' is not a number in %ld..%ld",
-                                    flags[i].name, optarg, flags[i].min, flags[i].max) +
-                           1;
-                *flags[i].target = v;
-            }
+        case 'b':
+            if (parse_train_number(c, optarg, a))
+                return 2;
             break;
-        }
         case 'l':
             if (cli_parse_double(optarg, &a->lr) || !(a->lr > 0))
                 return cli_fail("train", "--lr: '%s' is not a positive number", optarg) + 1;

@@ -125,7 +125,8 @@ static int run_shots(struct forecaster *f, const struct split_plan *plan, struct
     return FW_OK;
 }
 
-int cmd_qcompare(int argc, char **argv)
+/* The options; 0, or the exit code after printing why. */
+static int parse_qcompare_args(int argc, char **argv, struct qc_args *a)
 {
     static const struct option options[] = {
         {"protocol", required_argument, 0, 'p'}, {"dataset", required_argument, 0, 'd'},
@@ -134,7 +135,7 @@ int cmd_qcompare(int argc, char **argv)
         {"seed", required_argument, 0, 'S'},     {"backend", required_argument, 0, 'b'},
         {"sweep", no_argument, 0, 'w'},          {"json", no_argument, 0, 'j'},
         {"repeats", required_argument, 0, 'r'},  {0, 0, 0, 0}};
-    struct qc_args a = {
+    *a = (struct qc_args){
         .backend = "sampler", .shots = 1024, .repeats = 1, .protocol = PROTOCOL_PAPER};
     optind = 1;
     opterr = 0;
@@ -142,40 +143,40 @@ int cmd_qcompare(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (c) {
         case 'p':
-            if (series_protocol_parse(optarg, &a.protocol))
+            if (series_protocol_parse(optarg, &a->protocol))
                 return cli_fail("qcompare", "--protocol must be paper or live") + 1;
             break;
         case 'd':
-            a.dataset = optarg;
+            a->dataset = optarg;
             break;
         case 'D':
-            a.db = optarg;
+            a->db = optarg;
             break;
         case 'n':
-            a.noise = optarg;
+            a->noise = optarg;
             break;
         case 'f':
-            a.noise_path = optarg;
+            a->noise_path = optarg;
             break;
         case 'b':
-            a.backend = optarg;
+            a->backend = optarg;
             break;
         case 'w':
-            a.sweep = 1;
+            a->sweep = 1;
             break;
         case 'j':
-            a.json = 1;
+            a->json = 1;
             break;
         case 's':
-            if (cli_parse_long(optarg, 1, QBACKEND_MAX_SHOTS, &a.shots))
+            if (cli_parse_long(optarg, 1, QBACKEND_MAX_SHOTS, &a->shots))
                 return cli_fail("qcompare", "--shots must be in 1..%d", QBACKEND_MAX_SHOTS) + 1;
             break;
         case 'r':
-            if (cli_parse_long(optarg, 1, 1000, &a.repeats))
+            if (cli_parse_long(optarg, 1, 1000, &a->repeats))
                 return cli_fail("qcompare", "--repeats must be in 1..1000") + 1;
             break;
         case 'S':
-            if (cli_parse_long(optarg, 0, 0x7fffffffL, &a.seed))
+            if (cli_parse_long(optarg, 0, 0x7fffffffL, &a->seed))
                 return cli_fail("qcompare", "--seed must be a non-negative integer") + 1;
             break;
         default:
@@ -187,10 +188,66 @@ int cmd_qcompare(int argc, char **argv)
                         "usage: fwpcast qcompare MODEL [--protocol paper|live] "
                         "[--shots 1024] [--noise NAME] [--repeats R] [--sweep] [--json]") +
                1;
-    if (qbackend_is_remote(a.backend))
+    if (qbackend_is_remote(a->backend))
         return cli_fail("qcompare", "qcompare runs locally (--backend sampler); use the HTTP API "
                                     "for the clouds") +
                1;
+    return 0;
+}
+
+/* What a qcompare run measured. */
+struct qc_outcome {
+    size_t windows;
+    const char *readout;
+    double mse_exact, mse_shots, rel, predicted;
+    const struct backend_evaluator *used;
+};
+
+static void print_qcompare(const struct qc_args *a, const struct qc_outcome *q, json_t *sweep)
+{
+    if (a->json) {
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "split",
+            a->protocol == PROTOCOL_PAPER ? "test" : "validation", "readout", q->readout, "backend",
+            a->backend, "windows", (json_int_t)q->windows, "shots", (json_int_t)a->shots,
+            "mse_exact", q->mse_exact, "mse_shots", q->mse_shots, "relative_mse_difference", q->rel,
+            "predicted_relative_difference", q->predicted / q->mse_exact, "circuits",
+            (json_int_t)q->used->circuits, "shots_total", (json_int_t)q->used->shots_total, "seed",
+            (json_int_t)a->seed, "repeats", (json_int_t)a->repeats, "sweep", sweep);
+        if (a->noise)
+            json_object_set_new(o, "noise", json_string(a->noise));
+        char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+        json_decref(o);
+        printf("%s\n", text ? text : "{}");
+        free(text);
+    } else {
+        printf("%s split, %zu windows, %s readout, backend %s%s%s, %ld shots per circuit, "
+               "mean of %ld run(s)\n",
+               a->protocol == PROTOCOL_PAPER ? "test" : "validation", q->windows, q->readout,
+               a->backend, a->noise ? " noise " : "", a->noise ? a->noise : "", a->shots,
+               a->repeats);
+        printf("  scaled MSE exact     %.6f\n  scaled MSE shots     %.6f\n"
+               "  relative difference  %+.4f%%  (shot noise alone predicts %+.4f%%)\n"
+               "  circuits %llu, shots %llu\n",
+               q->mse_exact, q->mse_shots, 100 * q->rel, 100 * q->predicted / q->mse_exact,
+               (unsigned long long)q->used->circuits, (unsigned long long)q->used->shots_total);
+        for (size_t i = 0; i < json_array_size(sweep); i++) {
+            json_t *row = json_array_get(sweep, i);
+            printf("  %6lld shots: relative difference %+.4f%% (predicted %+.4f%%)\n",
+                   (long long)json_integer_value(json_object_get(row, "shots")),
+                   100 * json_real_value(json_object_get(row, "relative_mse_difference")),
+                   100 * json_real_value(json_object_get(row, "predicted_relative_difference")));
+        }
+        json_decref(sweep);
+    }
+}
+
+int cmd_qcompare(int argc, char **argv)
+{
+    struct qc_args a;
+    int bad = parse_qcompare_args(argc, argv, &a);
+    if (bad)
+        return bad;
     fw_error err = {0};
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -258,40 +315,9 @@ int cmd_qcompare(int argc, char **argv)
                                      m_exact.scaled_mse));
         }
     }
-    if (a.json) {
-        json_t *o = json_pack(
-            "{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "split",
-            a.protocol == PROTOCOL_PAPER ? "test" : "validation", "readout", readout_name,
-            "backend", a.backend, "windows", (json_int_t)windows, "shots", (json_int_t)a.shots,
-            "mse_exact", m_exact.scaled_mse, "mse_shots", mse_shots, "relative_mse_difference", rel,
-            "predicted_relative_difference", predicted / m_exact.scaled_mse, "circuits",
-            (json_int_t)used.circuits, "shots_total", (json_int_t)used.shots_total, "seed",
-            (json_int_t)a.seed, "repeats", (json_int_t)a.repeats, "sweep", sweep);
-        if (a.noise)
-            json_object_set_new(o, "noise", json_string(a.noise));
-        char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
-        json_decref(o);
-        printf("%s\n", text ? text : "{}");
-        free(text);
-    } else {
-        printf("%s split, %zu windows, %s readout, backend %s%s%s, %ld shots per circuit, "
-               "mean of %ld run(s)\n",
-               a.protocol == PROTOCOL_PAPER ? "test" : "validation", windows, readout_name,
-               a.backend, a.noise ? " noise " : "", a.noise ? a.noise : "", a.shots, a.repeats);
-        printf("  scaled MSE exact     %.6f\n  scaled MSE shots     %.6f\n"
-               "  relative difference  %+.4f%%  (shot noise alone predicts %+.4f%%)\n"
-               "  circuits %llu, shots %llu\n",
-               m_exact.scaled_mse, mse_shots, 100 * rel, 100 * predicted / m_exact.scaled_mse,
-               (unsigned long long)used.circuits, (unsigned long long)used.shots_total);
-        for (size_t i = 0; i < json_array_size(sweep); i++) {
-            json_t *row = json_array_get(sweep, i);
-            printf("  %6lld shots: relative difference %+.4f%% (predicted %+.4f%%)\n",
-                   (long long)json_integer_value(json_object_get(row, "shots")),
-                   100 * json_real_value(json_object_get(row, "relative_mse_difference")),
-                   100 * json_real_value(json_object_get(row, "predicted_relative_difference")));
-        }
-        json_decref(sweep);
-    }
+    struct qc_outcome q = {windows,   readout_name, m_exact.scaled_mse, mse_shots, rel,
+                           predicted, &used};
+    print_qcompare(&a, &q, sweep);
     free(rec.p0);
     exit_code = 0;
 cleanup:
