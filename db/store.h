@@ -1,6 +1,7 @@
 /*
  * store — fwpcast's storage API over SQLite: datasets and their points, trained models (weights
  * blob plus metadata), jobs, forecasts. Every other module reaches the database through here.
+ * One header; the code is one file per table, db/store_*.c (listed in db/store_private.h).
  *
  * Conventions:
  * - Every function takes a connection from db_open() (db/db.h), already migrated, used by one
