@@ -1,10 +1,10 @@
-/* Tests for db/import: the bundled SILSO files and the authors' CSV import exactly (rows, range,
- * missing values, provisional flags); CSV and JSON variants parse; every kind of broken input
- * fails with a message naming the line and column (or JSON element), and leaves the database
- * exactly as it was. */
+/* Tests for the import (ingest/import.h, db/import_store.h): the bundled SILSO files and the
+ * authors' CSV import exactly (rows, range, missing values, provisional flags); CSV and JSON
+ * variants parse; every kind of broken input fails with a message naming the line and column (or
+ * JSON element), and leaves the database exactly as it was. */
 #include "testutil.h"
 #include "db/db.h"
-#include "db/import.h"
+#include "db/import_store.h"
 #include "db/store.h"
 
 #include <math.h>
