@@ -52,7 +52,7 @@ ALL_CFLAGS = $(STD_FLAGS) $(SIMD_FLAGS) $(ARCH_FLAGS) $(SAN_FLAGS) $(CFLAGS) -I.
              $(dep_cflags)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
-LIB_DIRS := base model quantum db core server cli
+LIB_DIRS := base model ingest quantum db core server cli
 LIB_SRCS := $(filter-out cli/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 GEN_SRCS := $(BUILD)/gen/migrations_sql.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/migrations_sql.o

@@ -6,7 +6,7 @@
  *
  * Usage: bench_model [DATASET] [EPOCHS_PER_POINT]   (defaults: the authors' SILSO copy, 3)
  */
-#include "db/import.h"
+#include "ingest/import.h"
 #include "model/forecaster.h"
 #include "base/period.h"
 #include "model/trainer.h"

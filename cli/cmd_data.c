@@ -2,7 +2,7 @@
 #include "cli/cli.h"
 #include "db/bootstrap.h"
 #include "db/db.h"
-#include "db/import.h"
+#include "db/import_store.h"
 #include "db/store.h"
 
 #include <jansson.h>

@@ -2,7 +2,7 @@
 #include "cli/series_source.h"
 #include "cli/cli.h"
 #include "db/db.h"
-#include "db/import.h"
+#include "ingest/import.h"
 #include "db/store.h"
 #include "base/period.h"
 

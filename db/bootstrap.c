@@ -1,7 +1,7 @@
 /* bootstrap — the bundled SILSO series into an empty database (see bootstrap.h). */
 #include "db/bootstrap.h"
 #include "db/db.h"
-#include "db/import.h"
+#include "db/import_store.h"
 #include "db/store.h"
 
 #include <stdio.h>

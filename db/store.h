@@ -1,6 +1,7 @@
 /*
  * store — fwpcast's storage API over SQLite: datasets and their points, trained models (weights
  * blob plus metadata), jobs, forecasts. Every other module reaches the database through here.
+ * One header; the code is one file per table, db/store_*.c (listed in db/store_private.h).
  *
  * Conventions:
  * - Every function takes a connection from db_open() (db/db.h), already migrated, used by one
@@ -29,33 +30,17 @@
 #include "base/sha256.h"
 #include "base/error.h"
 #include "base/period.h"
+#include "ingest/points.h"
 
-#define STORE_NAME_MAX     128 /* dataset and model names: 1..127 bytes of UTF-8, no control chars */
-#define STORE_SOURCE_MAX   512
-#define STORE_UNIT_MAX     64
 #define STORE_ARCH_MAX     64
 #define STORE_PROTOCOL_MAX 64
 #define STORE_TIME_MAX     24 /* "YYYY-MM-DDTHH:MM:SSZ" plus NUL */
 
 /* --- datasets ------------------------------------------------------------------------------- */
 
-enum store_frequency {
-    STORE_FREQ_MONTH = 1, /* periods "YYYY-MM" */
-    STORE_FREQ_YEAR = 2,  /* periods "YYYY" */
-};
-
-/* "month" / "year" (static strings; "?" for anything else). */
-const char *store_frequency_name(enum store_frequency frequency);
-/* Parses "month" or "year"; FW_EINVAL otherwise. */
-int store_frequency_parse(const char *text, enum store_frequency *frequency);
-
-struct store_point {
-    char period[PERIOD_TEXT_MAX]; /* "YYYY-MM" or "YYYY" */
-    double value;                 /* NAN if missing */
-    double std;                   /* NAN if unknown */
-    int n_obs;                    /* number of observations, -1 if unknown */
-    int provisional;              /* 1 if the source marks the value provisional */
-};
+/* A series' types, which the store shares with the parsers (ingest/), are in ingest/points.h:
+ * enum store_frequency (store_frequency_name, store_frequency_parse), struct store_point,
+ * store_points_sha256(), and STORE_NAME_MAX, STORE_SOURCE_MAX, STORE_UNIT_MAX. */
 
 struct store_dataset_meta {
     int64_t id;
@@ -90,13 +75,6 @@ struct store_dataset_new {
 /* FW_EINVAL (naming `what`) unless name is 1..127 bytes of UTF-8 without control characters:
  * the rule for dataset and model names, for callers that check before storing. */
 int store_check_name(const char *what, const char *name, fw_error *err);
-
-/* The fingerprint of a series: SHA-256 of the text "period,value\n" followed by one line
- * "<period>,<value>\n" per point, the value printed with "%.17g" or "NA" when missing. Only
- * periods and values count (not std, n_obs or provisional flags), so it identifies exactly the
- * numbers a model trains on. */
-void store_points_sha256(const struct store_point *points, size_t n_points,
-                         char hex[SHA256_HEX_LEN]);
 
 /* Validates the points (periods well-formed for the frequency, strictly increasing and
  * contiguous; values finite or NAN; std >= 0 or NAN; n_obs >= -1) and stores the dataset with

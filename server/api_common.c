@@ -1,6 +1,6 @@
 /* api_common — helpers shared by the API handlers (see api.h). */
 #include "db/db.h"
-#include "db/import.h"
+#include "ingest/import.h"
 #include "db/store.h"
 #include "base/period.h"
 #include "server/api.h"

@@ -1,5 +1,5 @@
 /* api_data — /datasets: import (JSON, CSV or SILSO text), list, read, delete. */
-#include "db/import.h"
+#include "db/import_store.h"
 #include "db/store.h"
 #include "base/period.h"
 #include "server/api.h"

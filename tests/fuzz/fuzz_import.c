@@ -1,5 +1,5 @@
 /*
- * fuzz_import — import_buffer (db/import.h): the SILSO monthly and yearly, CSV and JSON parsers
+ * fuzz_import — import_buffer (ingest/import.h): the SILSO monthly and yearly, CSV and JSON parsers
  * behind POST /datasets and `fwpcast import`. Input: one byte choosing the format (auto, silso-
  * monthly, silso-yearly, csv, json; higher values: auto), then the text.
  *
@@ -9,8 +9,8 @@
  * values (every parser yields series the others can carry).
  */
 #include "fuzz.h"
-#include "db/import.h"
-#include "db/store.h"
+#include "ingest/import.h"
+#include "ingest/points.h"
 #include "base/period.h"
 
 #include <math.h>

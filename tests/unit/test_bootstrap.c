@@ -10,33 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-struct fixture {
-    char *dir;
-    sqlite3 *db;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    fw_error err = {0};
-    assert_non_null(f);
-    f->dir = tu_mkdtemp();
-    assert_non_null(f->dir);
-    char path[512];
-    snprintf(path, sizeof path, "%s/var/boot.db", f->dir);
-    assert_int_equal(db_open(path, &f->db, &err), 0);
-    assert_int_equal(db_migrate(f->db, NULL, &err), 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    tu_rmtree(f->dir);
-    free(f);
-    return 0;
+    return tu_db_setup(state, "var/boot.db");
 }
 
 static int64_t count_datasets(sqlite3 *db)
@@ -49,7 +25,7 @@ static int64_t count_datasets(sqlite3 *db)
 
 static void test_empty_database_gets_both_series(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     char *data_dir = tu_path("data");
     if (db_bootstrap_bundled(f->db, data_dir, &err))
@@ -80,7 +56,7 @@ static void test_empty_database_gets_both_series(void **state)
 
 static void test_database_with_data_left_alone(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_point p = {"2024-01", 1, 0, -1, 0};
     struct store_dataset_new ds = {"mine", NULL, NULL, STORE_FREQ_MONTH, &p, 1};
@@ -96,7 +72,7 @@ static void test_database_with_data_left_alone(void **state)
  * imported in the same transaction, is rolled back. */
 static void test_missing_file_imports_neither(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     char dir[600], dst[700];
     snprintf(dir, sizeof dir, "%s/partial", f->dir);
@@ -128,9 +104,10 @@ static void test_missing_file_imports_neither(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_empty_database_gets_both_series, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_database_with_data_left_alone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_file_imports_neither, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_database_gets_both_series, setup,
+                                        tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_database_with_data_left_alone, setup, tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file_imports_neither, setup, tu_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,12 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fixture {
-    char *dir;
-    char *path;
-    sqlite3 *db;
-};
-
 static char *join(const char *dir, const char *rel)
 {
     size_t n = strlen(dir) + strlen(rel) + 2;
@@ -25,33 +19,7 @@ static char *join(const char *dir, const char *rel)
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->dir = tu_mkdtemp();
-    assert_non_null(f->dir);
-    f->path = join(f->dir, "var/sub/test.db");
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    free(f->path);
-    tu_rmtree(f->dir);
-    free(f);
-    return 0;
-}
-
-static long long query_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    long long v = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return v;
+    return tu_db_setup_path(state, "var/sub/test.db");
 }
 
 static void query_text(sqlite3 *db, const char *sql, char *out, size_t cap)
@@ -95,15 +63,15 @@ static int exec_rc(sqlite3 *db, const char *sql)
 
 static void test_open_creates_directories_and_configures(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     assert_int_equal(db_open(f->path, &f->db, &err), 0);
     char mode[32];
     query_text(f->db, "PRAGMA journal_mode", mode, sizeof mode);
     assert_string_equal(mode, "wal");
-    assert_int_equal(query_int(f->db, "PRAGMA foreign_keys"), 1);
-    assert_int_equal(query_int(f->db, "PRAGMA busy_timeout"), DB_BUSY_TIMEOUT_MS);
-    assert_int_equal(query_int(f->db, "PRAGMA synchronous"), 1); /* NORMAL */
+    assert_int_equal(tu_query_int(f->db, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(tu_query_int(f->db, "PRAGMA busy_timeout"), DB_BUSY_TIMEOUT_MS);
+    assert_int_equal(tu_query_int(f->db, "PRAGMA synchronous"), 1); /* NORMAL */
     FILE *file = fopen(f->path, "rb");
     assert_non_null(file);
     fclose(file);
@@ -111,7 +79,7 @@ static void test_open_creates_directories_and_configures(void **state)
 
 static void test_open_refuses_bad_paths(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     sqlite3 *db = NULL;
     /* A regular file where a directory must go. */
@@ -137,7 +105,7 @@ static void test_open_refuses_bad_paths(void **state)
 
 static void test_migrate_fresh_then_idempotent(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     int applied = -1, version = -1;
     assert_true(db_migration_count >= 1);
@@ -155,8 +123,8 @@ static void test_migrate_fresh_then_idempotent(void **state)
                             "forecasts",         "quantum_jobs"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         assert_int_equal(table_exists(f->db, tables[i]), 1);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name ="
-                                      " 'dataset_points' AND sql LIKE '%WITHOUT ROWID%'"),
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name ="
+                                         " 'dataset_points' AND sql LIKE '%WITHOUT ROWID%'"),
                      1);
 
     /* Again, on a new connection: nothing to do. */
@@ -165,13 +133,13 @@ static void test_migrate_fresh_then_idempotent(void **state)
     assert_int_equal(db_open(f->path, &f->db, &err), 0);
     assert_int_equal(db_migrate(f->db, &applied, &err), 0);
     assert_int_equal(applied, 0);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM schema_migrations"),
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM schema_migrations"),
                      db_migration_count);
 }
 
 static void test_refuses_unknown_version(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     assert_int_equal(db_open(f->path, &f->db, &err), 0);
     assert_int_equal(db_migrate(f->db, NULL, &err), 0);
@@ -200,7 +168,7 @@ static void test_refuses_unknown_version(void **state)
 
 static void test_failing_migration_rolls_back(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     int applied = -1, version = 0;
     assert_int_equal(db_open(f->path, &f->db, &err), 0);
@@ -229,7 +197,7 @@ static void test_failing_migration_rolls_back(void **state)
 
 static void test_migration_table_checked(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     assert_int_equal(db_open(f->path, &f->db, &err), 0);
     struct migration unordered[2] = {{2, "0002_b", "SELECT 1;"}, {1, "0001_a", "SELECT 1;"}};
@@ -244,7 +212,7 @@ static void test_migration_table_checked(void **state)
 
 static void test_transactions_nest(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct db_tx outer, inner;
     assert_int_equal(db_open(f->path, &f->db, &err), 0);
@@ -264,7 +232,7 @@ static void test_transactions_nest(void **state)
     db_tx_rollback(&inner); /* no-op after commit */
     assert_int_equal(db_tx_commit(&outer, &err), 0);
     assert_int_equal(db_tx_commit(&outer, &err), FW_ECONFLICT);
-    assert_int_equal(query_int(f->db, "SELECT group_concat(x) = '1,3' FROM t"), 1);
+    assert_int_equal(tu_query_int(f->db, "SELECT group_concat(x) = '1,3' FROM t"), 1);
 
     /* A rolled-back outer transaction takes its committed savepoints with it. */
     assert_int_equal(db_tx_begin(f->db, &outer, &err), 0);
@@ -272,7 +240,7 @@ static void test_transactions_nest(void **state)
     exec_ok(f->db, "INSERT INTO t VALUES (4)");
     assert_int_equal(db_tx_commit(&inner, &err), 0);
     db_tx_rollback(&outer);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM t"), 2);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM t"), 2);
     assert_int_equal(sqlite3_get_autocommit(f->db), 1);
 }
 
@@ -280,7 +248,7 @@ static void test_transactions_nest(void **state)
  * is not blocked by a writer: what WAL mode is for. */
 static void test_wal_readers_see_committed_data(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     sqlite3 *reader = NULL;
     struct db_tx tx;
@@ -289,15 +257,15 @@ static void test_wal_readers_see_committed_data(void **state)
     assert_int_equal(db_open(f->path, &reader, &err), 0);
     assert_int_equal(db_tx_begin(f->db, &tx, &err), 0);
     exec_ok(f->db, "INSERT INTO datasets (name, frequency) VALUES ('a', 'month')");
-    assert_int_equal(query_int(reader, "SELECT count(*) FROM datasets"), 0);
+    assert_int_equal(tu_query_int(reader, "SELECT count(*) FROM datasets"), 0);
     assert_int_equal(db_tx_commit(&tx, &err), 0);
-    assert_int_equal(query_int(reader, "SELECT count(*) FROM datasets"), 1);
+    assert_int_equal(tu_query_int(reader, "SELECT count(*) FROM datasets"), 1);
     db_close(reader);
 }
 
 static void test_schema_constraints(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     assert_int_equal(db_open(f->path, &f->db, &err), 0);
     assert_int_equal(db_migrate(f->db, NULL, &err), 0);
@@ -328,31 +296,31 @@ static void test_schema_constraints(void **state)
                          SQLITE_OK);
     /* Deleting the dataset removes its points and unlinks the model and forecast. */
     exec_ok(f->db, "DELETE FROM datasets WHERE id = 1");
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points"), 0);
-    assert_int_equal(query_int(f->db, "SELECT dataset_id IS NULL FROM models WHERE id = 1"), 1);
-    assert_int_equal(query_int(f->db, "SELECT dataset_id IS NULL FROM forecasts"), 1);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points"), 0);
+    assert_int_equal(tu_query_int(f->db, "SELECT dataset_id IS NULL FROM models WHERE id = 1"), 1);
+    assert_int_equal(tu_query_int(f->db, "SELECT dataset_id IS NULL FROM forecasts"), 1);
     /* Deleting the model removes its forecasts and unlinks the job; deleting the job removes
      * its quantum jobs. */
     exec_ok(f->db, "DELETE FROM models WHERE id = 1");
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM forecasts"), 0);
-    assert_int_equal(query_int(f->db, "SELECT model_id IS NULL FROM jobs WHERE id = 1"), 1);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM forecasts"), 0);
+    assert_int_equal(tu_query_int(f->db, "SELECT model_id IS NULL FROM jobs WHERE id = 1"), 1);
     exec_ok(f->db, "DELETE FROM jobs WHERE id = 1");
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM quantum_jobs"), 0);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM quantum_jobs"), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_creates_directories_and_configures, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_bad_paths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migrate_fresh_then_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_unknown_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failing_migration_rolls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migration_table_checked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_transactions_nest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wal_readers_see_committed_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema_constraints, setup, teardown),
+                                        tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses_bad_paths, setup, tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_fresh_then_idempotent, setup, tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_unknown_version, setup, tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_failing_migration_rolls_back, setup, tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_migration_table_checked, setup, tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_transactions_nest, setup, tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_wal_readers_see_committed_data, setup, tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_schema_constraints, setup, tu_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,10 @@
-/* Tests for db/import: the bundled SILSO files and the authors' CSV import exactly (rows, range,
- * missing values, provisional flags); CSV and JSON variants parse; every kind of broken input
- * fails with a message naming the line and column (or JSON element), and leaves the database
- * exactly as it was. */
+/* Tests for the import (ingest/import.h, db/import_store.h): the bundled SILSO files and the
+ * authors' CSV import exactly (rows, range, missing values, provisional flags); CSV and JSON
+ * variants parse; every kind of broken input fails with a message naming the line and column (or
+ * JSON element), and leaves the database exactly as it was. */
 #include "testutil.h"
 #include "db/db.h"
-#include "db/import.h"
+#include "db/import_store.h"
 #include "db/store.h"
 
 #include <math.h>
@@ -13,43 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-struct fixture {
-    char *dir;
-    sqlite3 *db;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    fw_error err = {0};
-    assert_non_null(f);
-    f->dir = tu_mkdtemp();
-    assert_non_null(f->dir);
-    char path[512];
-    snprintf(path, sizeof path, "%s/var/import.db", f->dir);
-    assert_int_equal(db_open(path, &f->db, &err), 0);
-    assert_int_equal(db_migrate(f->db, NULL, &err), 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    tu_rmtree(f->dir);
-    free(f);
-    return 0;
-}
-
-static long long query_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    long long v = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return v;
+    return tu_db_setup(state, "var/import.db");
 }
 
 static char *read_data(const char *rel, size_t *len)
@@ -79,7 +45,7 @@ static int64_t import_ok(sqlite3 *db, const char *rel, const char *name)
 
 static void test_silso_monthly(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     int64_t id = import_ok(f->db, "data/SN_m_tot_V2.0.csv", "monthly");
     struct store_dataset *ds = NULL;
@@ -112,7 +78,7 @@ static void test_silso_monthly(void **state)
 
 static void test_silso_smoothed_keeps_missing(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     int64_t id = import_ok(f->db, "data/SN_ms_tot_V2.0.csv", "smoothed");
     struct store_dataset *ds = NULL;
@@ -129,15 +95,15 @@ static void test_silso_smoothed_keeps_missing(void **state)
     assert_string_equal(ds->points[3326].period, "2026-03");
     assert_true(ds->points[3326].value == 94.5);
     /* Stored as NULL, never as 0 or -1. */
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points WHERE value IS NULL"),
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points WHERE value IS NULL"),
                      12);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points WHERE value < 0"), 0);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points WHERE value < 0"), 0);
     store_dataset_free(ds);
 }
 
 static void test_silso_yearly(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct import_result *r = NULL;
     char *path = tu_path("data/SN_y_tot_V2.0.csv");
@@ -246,7 +212,7 @@ static void test_csv_variants(void **state)
 
 static void test_json_body(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     const char *body = "{\"name\": \"cycle25\", \"frequency\": \"month\", \"unit\": \"SN\","
                        " \"points\": [{\"period\": \"2024-10\", \"value\": 160.9},"
@@ -274,8 +240,8 @@ static void test_json_body(void **state)
                      FW_ECONFLICT);
     struct import_options opt = {.name = "renamed"};
     assert_int_equal(import_buffer_to_store(f->db, body, strlen(body), &opt, &id, &err), 0);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM datasets"), 2);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points"), 6);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM datasets"), 2);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points"), 6);
 
     r = parse_ok("{\"name\":\"y\",\"frequency\":\"year\",\"points\":[{\"period\":\"1700\","
                  "\"value\":8.3}]}",
@@ -407,14 +373,14 @@ struct broken_case {
 
 static void test_broken_copies_change_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     size_t len = 0;
     char *good = read_data("data/SN_m_tot_V2.0.csv", &len);
     /* Something already in the database, which must stay exactly as it is. */
     import_ok(f->db, "data/SN_ms_tot_V2.0.csv", "existing");
-    long long datasets = query_int(f->db, "SELECT count(*) FROM datasets");
-    long long points = query_int(f->db, "SELECT count(*) FROM dataset_points");
-    long long seq = query_int(f->db, "SELECT seq FROM sqlite_sequence WHERE name = 'datasets'");
+    long long datasets = tu_query_int(f->db, "SELECT count(*) FROM datasets");
+    long long points = tu_query_int(f->db, "SELECT count(*) FROM dataset_points");
+    long long seq = tu_query_int(f->db, "SELECT seq FROM sqlite_sequence WHERE name = 'datasets'");
 
     const struct broken_case cases[] = {
         {12, "1749;12;1749.958; abc; -1.0;   -1;1\n", NULL, "line 12, column 4", "'abc'"},
@@ -455,15 +421,15 @@ static void test_broken_copies_change_nothing(void **state)
             fail_msg("case %zu: message '%s' lacks '%s' or '%s'", i, err.msg, c->expect1,
                      c->expect2);
         assert_int_equal(id, -1); /* outputs untouched on failure */
-        assert_int_equal(query_int(f->db, "SELECT count(*) FROM datasets"), datasets);
-        assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points"), points);
+        assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM datasets"), datasets);
+        assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points"), points);
         free(broken);
     }
-    assert_int_equal(query_int(f->db, "SELECT seq FROM sqlite_sequence WHERE name = 'datasets'"),
+    assert_int_equal(tu_query_int(f->db, "SELECT seq FROM sqlite_sequence WHERE name = 'datasets'"),
                      seq);
     /* And the unbroken file imports. */
     import_ok(f->db, "data/SN_m_tot_V2.0.csv", "fine");
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points"), points + 3333);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points"), points + 3333);
     free(good);
 }
 
@@ -471,7 +437,7 @@ static void test_broken_copies_change_nothing(void **state)
  * whole import back. */
 static void test_store_failure_rolls_back(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     size_t len = 0;
     char *good = read_data("data/SN_m_tot_V2.0.csv", &len);
@@ -486,15 +452,15 @@ static void test_store_failure_rolls_back(void **state)
     assert_true(import_buffer_to_store(f->db, good, len, &opt, &id, &err) < 0);
     assert_non_null(strstr(err.msg, "disk trouble"));
     assert_int_equal(id, -1);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM datasets"), 0);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points"), 0);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM datasets"), 0);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points"), 0);
     assert_int_equal(sqlite3_get_autocommit(f->db), 1);
     free(good);
 }
 
 static void test_size_limits(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct import_result *r = NULL;
     char *path = tu_path("data/SN_m_tot_V2.0.csv");
@@ -520,7 +486,7 @@ static void test_size_limits(void **state)
     assert_int_equal(import_file_to_store(f->db, big, NULL, &id, &err), FW_ETOOBIG);
     assert_non_null(strstr(err.msg, "2147483658 bytes"));
     assert_non_null(strstr(err.msg, "67108864"));
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM datasets"), 0);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM datasets"), 0);
 
     /* Through a pipe the size is unknown: reading stops at the limit. */
     struct import_options tiny = {.name = "x", .max_bytes = 100};
@@ -551,7 +517,7 @@ static void test_format_names(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tu_db_teardown)
     const struct CMUnitTest tests[] = {
         T(test_silso_monthly),
         T(test_silso_smoothed_keeps_missing),

@@ -9,31 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fixture {
-    char *dir;
-    sqlite3 *db;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    fw_error err = {0};
-    f->dir = tu_mkdtemp();
-    char path[512];
-    snprintf(path, sizeof path, "%s/results.db", f->dir);
-    assert_int_equal(db_open(path, &f->db, &err), 0);
-    assert_int_equal(db_migrate(f->db, NULL, &err), 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    tu_rmtree(f->dir);
-    free(f);
-    return 0;
+    return tu_db_setup(state, "results.db");
 }
 
 static struct result_row make_row(const char *suite, const char *task, const char *arch,
@@ -60,7 +38,7 @@ static struct result_row make_row(const char *suite, const char *task, const cha
 
 static void test_insert_find(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct result_row r = make_row("solar", "paper", "lstm", 3, 0.02);
     r.peak_amplitude_error = 41.5;
@@ -97,7 +75,7 @@ static void test_insert_find(void **state)
 
 static void test_summary(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     const double mse[3] = {1.0, 2.0, 4.0};
     for (int s = 0; s < 3; s++) {
@@ -148,8 +126,8 @@ static void test_summary(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_insert_find, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_find, setup, tu_db_teardown),
+        cmocka_unit_test_setup_teardown(test_summary, setup, tu_db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
  * (paper.md §3.1 numbers), the live protocol's split and train-only scaler, cutoffs, refusals,
  * gap filling, rescaling and the protocol names. */
 #include "testutil.h"
-#include "db/import.h"
+#include "ingest/import.h"
 #include "base/error.h"
 #include "base/period.h"
 #include "model/series.h"

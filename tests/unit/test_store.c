@@ -11,43 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fixture {
-    char *dir;
-    sqlite3 *db;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    fw_error err = {0};
-    assert_non_null(f);
-    f->dir = tu_mkdtemp();
-    assert_non_null(f->dir);
-    char path[512];
-    snprintf(path, sizeof path, "%s/var/store.db", f->dir);
-    assert_int_equal(db_open(path, &f->db, &err), 0);
-    assert_int_equal(db_migrate(f->db, NULL, &err), 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    tu_rmtree(f->dir);
-    free(f);
-    return 0;
-}
-
-static long long query_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    long long v = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return v;
+    return tu_db_setup(state, "var/store.db");
 }
 
 /* n monthly points from start_year-01, value i * 1.5, every 5th missing, last 2 provisional. */
@@ -81,7 +47,7 @@ static int64_t create_dataset(sqlite3 *db, const char *name, struct store_point 
 
 static void test_dataset_roundtrip(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_point *points = make_points(30, 2000);
     int64_t id = create_dataset(f->db, "series-a", points, 30);
@@ -153,7 +119,7 @@ static void test_dataset_roundtrip(void **state)
 
 static void test_dataset_list_delete_and_ids(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_point *points = make_points(12, 1990);
     struct store_dataset_meta *items = NULL;
@@ -177,7 +143,7 @@ static void test_dataset_list_delete_and_ids(void **state)
     assert_int_equal(store_dataset_delete(f->db, a, &err), FW_ENOTFOUND);
     assert_int_equal(store_dataset_count(f->db, &n, &err), 0);
     assert_int_equal(n, 1);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points"), 6);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points"), 6);
     /* An id once given is never given again, so an API client cannot confuse two datasets. */
     int64_t c = create_dataset(f->db, "a", points, 12);
     assert_true(c > b);
@@ -186,7 +152,7 @@ static void test_dataset_list_delete_and_ids(void **state)
 
 static void test_dataset_yearly(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_point p[3] = {
         {"1700", 8.3, NAN, -1, 0}, {"1701", NAN, NAN, -1, 0}, {"1702", 26.7, 1.5, 12, 1}};
@@ -214,7 +180,7 @@ static void test_dataset_yearly(void **state)
 /* Each bad dataset is refused with a message and writes nothing. */
 static void test_dataset_validation(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_point *p = make_points(10, 2000);
     int64_t id = 0;
@@ -268,8 +234,8 @@ static void test_dataset_validation(void **state)
     ds.frequency = (enum store_frequency)7;
     assert_int_equal(store_dataset_create(f->db, &ds, &id, &err), FW_EINVAL);
 
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM datasets"), 1);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points"), 10);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM datasets"), 1);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points"), 10);
     /* A UTF-8 name is fine. */
     ds.frequency = STORE_FREQ_MONTH;
     ds.name = "Sonnenflecken \xc3\xa9t\xc3\xa9";
@@ -281,7 +247,7 @@ static void test_dataset_validation(void **state)
  * create runs alone or inside a caller's transaction. */
 static void test_dataset_create_is_atomic(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_point *p = make_points(40, 1800);
     int64_t id = 0;
@@ -297,8 +263,8 @@ static void test_dataset_create_is_atomic(void **state)
     assert_true(rc < 0);
     assert_non_null(strstr(err.msg, "forced failure"));
     assert_int_equal(sqlite3_get_autocommit(f->db), 1);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM datasets"), 1);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points"), 5);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM datasets"), 1);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points"), 5);
 
     /* Inside a caller's transaction: only the failed create is undone. */
     struct db_tx tx;
@@ -310,8 +276,8 @@ static void test_dataset_create_is_atomic(void **state)
     ds.name = "doomed";
     assert_true(store_dataset_create(f->db, &ds, &id, &err) < 0);
     assert_int_equal(db_tx_commit(&tx, &err), 0);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM datasets"), 2);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM dataset_points"), 15);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM datasets"), 2);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM dataset_points"), 15);
     free(p);
 }
 
@@ -368,7 +334,7 @@ static struct store_model_new model_new(const char *name, int64_t dataset_id, in
 
 static void test_model_roundtrip(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_point *p = make_points(12, 2000);
     int64_t ds = create_dataset(f->db, "train", p, 12);
@@ -416,7 +382,7 @@ static void test_model_roundtrip(void **state)
 
 static void test_model_validation(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     int64_t id = 0;
     struct store_model_new in = model_new("m", 0, 0);
@@ -434,7 +400,7 @@ static void test_model_validation(void **state)
     assert_int_equal(store_model_insert(f->db, &in, &id, &err), FW_EINVAL);
     in = model_new("", 0, 0);
     assert_int_equal(store_model_insert(f->db, &in, &id, &err), FW_EINVAL);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM models"), 0);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM models"), 0);
     /* Optional fields may all be absent. */
     in = model_new("bare", 0, 0);
     in.config_json = in.data_sha256 = in.cutoff = in.protocol = in.metrics_json = NULL;
@@ -449,7 +415,7 @@ static void test_model_validation(void **state)
 
 static void test_model_default_and_list(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_model *m = NULL;
     int64_t a, b, c;
@@ -467,7 +433,7 @@ static void test_model_default_and_list(void **state)
     m = NULL;
     assert_int_equal(store_model_set_default(f->db, c, &err), 0);
     assert_int_equal(store_model_set_default(f->db, c + 10, &err), FW_ENOTFOUND);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM models WHERE is_default = 1"), 1);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM models WHERE is_default = 1"), 1);
 
     struct store_model *items = NULL;
     size_t count = 0;
@@ -489,7 +455,7 @@ static void test_model_default_and_list(void **state)
 
 static void test_job_lifecycle(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_job *job = NULL;
     int64_t id = 0, claimed = 0, second = 0;
@@ -574,7 +540,7 @@ static void test_job_lifecycle(void **state)
 
 static void test_job_cancel_and_restart(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     int64_t a, b, c, claimed;
     struct store_job *job = NULL;
@@ -621,7 +587,7 @@ static void test_job_cancel_and_restart(void **state)
 
     assert_int_equal(store_job_delete(f->db, a, &err), 0);
     assert_int_equal(store_job_delete(f->db, a, &err), FW_ENOTFOUND);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM jobs"), 2);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM jobs"), 2);
 }
 
 static void test_job_names(void **state)
@@ -645,7 +611,7 @@ static void test_job_names(void **state)
 
 static void test_forecast_insert(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     struct store_point *p = make_points(12, 2000);
     int64_t ds = create_dataset(f->db, "history", p, 12);
@@ -661,13 +627,14 @@ static void test_forecast_insert(void **state)
     assert_int_equal(store_forecast_insert(f->db, model_id, ds + 1, "{}", "{}", &id, &err),
                      FW_ENOTFOUND);
     assert_int_equal(store_forecast_insert(f->db, model_id, 0, NULL, "{}", &id, &err), FW_EINVAL);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM forecasts"), 2);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM forecasts"), 2);
     assert_int_equal(
-        query_int(f->db, "SELECT request_json = '{\"h\":12}' FROM forecasts ORDER BY id LIMIT 1"),
+        tu_query_int(f->db,
+                     "SELECT request_json = '{\"h\":12}' FROM forecasts ORDER BY id LIMIT 1"),
         1);
     /* A model's forecasts go with it. */
     assert_int_equal(store_model_delete(f->db, model_id, &err), 0);
-    assert_int_equal(query_int(f->db, "SELECT count(*) FROM forecasts"), 0);
+    assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM forecasts"), 0);
     free(p);
 }
 
@@ -685,7 +652,7 @@ static int count_rows(sqlite3 *db, const char *sql)
  * the job; bad arguments and unknown jobs change nothing. */
 static void test_quantum_jobs(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_db *f = *state;
     fw_error err = {0};
     int64_t id = 0;
     assert_int_equal(store_job_create(f->db, STORE_JOB_QUANTUM, "{}", 0, &id, &err), 0);
@@ -714,7 +681,7 @@ static void test_quantum_jobs(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tu_db_teardown)
     const struct CMUnitTest tests[] = {
         T(test_dataset_roundtrip),        T(test_dataset_list_delete_and_ids),
         T(test_dataset_yearly),           T(test_dataset_validation),

@@ -1,5 +1,6 @@
 /* testutil — shared test helpers (see testutil.h). */
 #include "testutil.h"
+#include "db/db.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -95,4 +96,48 @@ double tu_reldiff(double a, double b, double floor)
     if (m < floor)
         m = floor;
     return fabs(a - b) / m;
+}
+
+int tu_db_setup_path(void **state, const char *rel)
+{
+    struct tu_db *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = tu_mkdtemp();
+    assert_non_null(f->dir);
+    size_t n = strlen(f->dir) + strlen(rel) + 2;
+    f->path = malloc(n);
+    assert_non_null(f->path);
+    snprintf(f->path, n, "%s/%s", f->dir, rel);
+    *state = f;
+    return 0;
+}
+
+int tu_db_setup(void **state, const char *rel)
+{
+    fw_error err = {0};
+    tu_db_setup_path(state, rel);
+    struct tu_db *f = *state;
+    if (db_open(f->path, &f->db, &err) || db_migrate(f->db, NULL, &err))
+        fail_msg("temporary database %s: %s", f->path, err.msg);
+    return 0;
+}
+
+int tu_db_teardown(void **state)
+{
+    struct tu_db *f = *state;
+    db_close(f->db);
+    free(f->path);
+    tu_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+long long tu_query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    long long v = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return v;
 }

@@ -1,5 +1,5 @@
 /*
- * import — turns a series given as text into points, and stores it as a dataset.
+ * import — turns a series given as text into points.
  *
  * Formats, detected from the content unless the caller names one:
  *   - SILSO's own semicolon files (https://www.sidc.be/SILSO/): monthly mean and 13-month
@@ -21,20 +21,19 @@
  * value, never an absent row), invalid UTF-8 or a NUL byte. Input larger than the size limit is
  * refused with FW_ETOOBIG before it is read. Missing values are kept as missing and counted.
  *
- * Parsing (import_buffer, import_file) touches no database. The *_to_store functions parse
- * first, then create the dataset in one transaction: a failed import writes nothing.
- * Everything passed in is borrowed; a struct import_result returned is owned by the caller.
+ * Parsing touches no database (ingest/ never includes db/). The functions that parse and then
+ * create the dataset in one transaction, so that a failed import writes nothing, are in
+ * db/import_store.h. Everything passed in is borrowed; a struct import_result returned is
+ * owned by the caller. The parsers themselves are ingest/parse_*.c (ingest/parse.h).
  */
-#ifndef FW_IMPORT_H
-#define FW_IMPORT_H
+#ifndef FW_INGEST_IMPORT_H
+#define FW_INGEST_IMPORT_H
 
-#include <sqlite3.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "base/sha256.h"
-#include "db/store.h"
 #include "base/error.h"
+#include "base/sha256.h"
+#include "ingest/points.h"
 
 #define IMPORT_DEFAULT_MAX_BYTES ((size_t)64 * 1024 * 1024)
 
@@ -81,17 +80,5 @@ int import_file(const char *path, const struct import_options *options, struct i
                 fw_error *err);
 
 void import_result_free(struct import_result *result);
-
-/* Parses, then stores the dataset (store_dataset_create) in one transaction; *id receives the
- * new dataset's id. The dataset needs a name: from the options or the JSON body (FW_EINVAL
- * otherwise). FW_ECONFLICT if the name is taken. On any failure the database is unchanged. */
-int import_buffer_to_store(sqlite3 *db, const char *data, size_t len,
-                           const struct import_options *options, int64_t *id, fw_error *err);
-int import_file_to_store(sqlite3 *db, const char *path, const struct import_options *options,
-                         int64_t *id, fw_error *err);
-
-/* Stores an already parsed result as a new dataset, as import_buffer_to_store() does. */
-int import_result_to_store(sqlite3 *db, const struct import_result *result, int64_t *id,
-                           fw_error *err);
 
 #endif
