@@ -1,6 +1,7 @@
 /* month_series — a monthly series in hand (see month_series.h). */
 #include "core/month_series.h"
 #include "base/period.h"
+#include "db/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
 
 #include "base/error.h"
 #include "base/sha256.h"
-#include "db/store.h"
+#include "ingest/points.h"
 
 struct month_series {
     double *values; /* n months, NaN where missing */

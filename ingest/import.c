@@ -122,6 +122,27 @@ static int copy_option(const char *what, const char *value, char *dst, size_t ca
     return FW_OK;
 }
 
+/* The options' name, source and unit, then the parsed points (taken from s) and their
+ * fingerprint, into res. */
+static int finish_result(struct series *s, enum import_format format,
+                         const struct import_options *opt, struct import_result *res, fw_error *err)
+{
+    int rc;
+    if ((rc = copy_option("name", opt->name, res->name, sizeof res->name, err)) ||
+        (rc = copy_option("source", opt->source, res->source, sizeof res->source, err)) ||
+        (rc = copy_option("unit", opt->unit, res->unit, sizeof res->unit, err)))
+        return rc;
+    res->format = format;
+    res->frequency = s->frequency;
+    res->points = s->points;
+    res->n_points = s->n_points;
+    res->missing_count = s->missing;
+    res->provisional_count = s->provisional;
+    s->points = NULL;
+    store_points_sha256(res->points, res->n_points, res->sha256);
+    return FW_OK;
+}
+
 int import_buffer(const char *data, size_t len, const struct import_options *options,
                   struct import_result **out, fw_error *err)
 {
@@ -182,24 +203,36 @@ int import_buffer(const char *data, size_t len, const struct import_options *opt
                               reader.number + 1);
         goto cleanup;
     }
-    if ((rc = copy_option("name", opt->name, res->name, sizeof res->name, err)) ||
-        (rc = copy_option("source", opt->source, res->source, sizeof res->source, err)) ||
-        (rc = copy_option("unit", opt->unit, res->unit, sizeof res->unit, err)))
-        goto cleanup;
-    res->format = format;
-    res->frequency = s.frequency;
-    res->points = s.points;
-    res->n_points = s.n_points;
-    res->missing_count = s.missing;
-    res->provisional_count = s.provisional;
-    s.points = NULL;
-    store_points_sha256(res->points, res->n_points, res->sha256);
-    *out = res;
-    res = NULL;
+    if (!(rc = finish_result(&s, format, opt, res, err))) {
+        *out = res;
+        res = NULL;
+    }
 cleanup:
     series_free(&s);
     import_result_free(res);
     return rc;
+}
+
+int import_json_points(const json_t *points, const struct import_options *options,
+                       struct import_result **out, fw_error *err)
+{
+    static const struct import_options defaults = {0};
+    struct series s = {.frequency = STORE_FREQ_MONTH};
+    struct import_result *res = calloc(1, sizeof *res);
+    if (!res)
+        return fw_error_set(err, FW_ENOMEM, "out of memory");
+    int rc = ingest_json_points(points, &s, err);
+    if (!rc && s.n_points == 0)
+        rc = fw_error_set(err, FW_EINVAL, "\"points\" is empty: no data");
+    if (!rc)
+        rc = finish_result(&s, IMPORT_JSON, options ? options : &defaults, res, err);
+    series_free(&s);
+    if (rc) {
+        import_result_free(res);
+        return rc;
+    }
+    *out = res;
+    return FW_OK;
 }
 
 void import_result_free(struct import_result *result)

@@ -29,6 +29,7 @@
 #ifndef FW_INGEST_IMPORT_H
 #define FW_INGEST_IMPORT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "base/error.h"
@@ -78,6 +79,11 @@ int import_buffer(const char *data, size_t len, const struct import_options *opt
  * a pipe, as soon as the limit is crossed), never read whole. */
 int import_file(const char *path, const struct import_options *options, struct import_result **out,
                 fw_error *err);
+
+/* A monthly series' points as a JSON array already parsed (an inline series in a request), read
+ * as the JSON body's "points" would be: the same checks, the same messages. */
+int import_json_points(const json_t *points, const struct import_options *options,
+                       struct import_result **out, fw_error *err);
 
 void import_result_free(struct import_result *result);
 

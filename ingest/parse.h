@@ -19,6 +19,8 @@
 #include <stddef.h>
 
 #include "base/error.h"
+#include <jansson.h>
+
 #include "ingest/import.h"
 #include "ingest/points.h"
 
@@ -102,6 +104,9 @@ int ingest_field_count_error(size_t line, size_t found, size_t expected, char se
 int ingest_parse_silso_monthly(struct line_reader *r, struct series *s, fw_error *err);
 int ingest_parse_silso_yearly(struct line_reader *r, struct series *s, fw_error *err);
 int ingest_parse_csv(struct line_reader *r, struct series *s, fw_error *err);
+/* The points of a JSON body (an array of {"period", "value", ...}) into s, whose frequency is
+ * set. */
+int ingest_json_points(const json_t *points, struct series *s, fw_error *err);
 int ingest_parse_json(const char *data, size_t len, struct series *s, struct import_result *res,
                       fw_error *err);
 

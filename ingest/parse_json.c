@@ -106,6 +106,20 @@ static int json_out_of_memory(const json_error_t *jerr)
     return json_error_code(jerr) == json_error_out_of_memory || jerr->text[0] == '\0';
 }
 
+int ingest_json_points(const json_t *points, struct series *s, fw_error *err)
+{
+    if (!json_is_array(points))
+        return fw_error_set(err, FW_EINVAL,
+                            "\"points\" must be an array of "
+                            "{\"period\", \"value\"} objects");
+    for (size_t i = 0; i < json_array_size(points); i++) {
+        int rc = json_point(json_array_get(points, i), i, s, err);
+        if (rc)
+            return rc;
+    }
+    return FW_OK;
+}
+
 int ingest_parse_json(const char *data, size_t len, struct series *s, struct import_result *res,
                       fw_error *err)
 {
@@ -148,19 +162,7 @@ int ingest_parse_json(const char *data, size_t len, struct series *s, struct imp
         rc = fw_error_set(err, FW_EINVAL, "\"frequency\" must be \"month\" or \"year\"");
         goto cleanup;
     }
-    json_t *points = json_object_get(root, "points");
-    if (!json_is_array(points)) {
-        rc = fw_error_set(err, FW_EINVAL,
-                          "\"points\" must be an array of "
-                          "{\"period\", \"value\"} objects");
-        goto cleanup;
-    }
-    size_t i;
-    json_array_foreach(points, i, v)
-    {
-        if ((rc = json_point(v, i, s, err)))
-            goto cleanup;
-    }
+    rc = ingest_json_points(json_object_get(root, "points"), s, err);
 cleanup:
     json_decref(root);
     return rc;

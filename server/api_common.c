@@ -246,20 +246,10 @@ int api_read_series(const struct http_request *req, const json_t *body, struct m
         http_problem(resp, 422, "'series' must be an array of {\"period\", \"value\"}");
         return -1;
     }
-    /* the importer's JSON form validates periods, gaps, duplicates and values */
-    json_t *doc =
-        json_pack("{s:s, s:s, s:O}", "name", "inline", "frequency", "month", "points", series);
-    char *text = doc ? json_text(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-    json_decref(doc);
-    if (!text) {
-        http_problem(resp, 500, "out of memory");
-        return -1;
-    }
-    struct import_options opt = {
-        .format = IMPORT_JSON, .max_bytes = strlen(text) + 1, .name = "inline"};
+    /* the importer reads the points as a JSON body's: periods, gaps, duplicates and values */
+    struct import_options opt = {.format = IMPORT_JSON, .name = "inline"};
     struct import_result *r = NULL;
-    int rc = import_buffer(text, strlen(text), &opt, &r, &err);
-    free(text);
+    int rc = import_json_points(series, &opt, &r, &err);
     if (rc == FW_ENOMEM) {
         api_fail(resp, rc, &err);
         return -1;
