@@ -1,27 +1,25 @@
 /* bytes — little-endian writer/reader and CRC-32 (see bytes.h). */
 #include "base/bytes.h"
+#include "base/buf.h"
 
-#include <stdlib.h>
 #include <string.h>
+
+/* The writer keeps its own fields (callers read data and len); its growth is struct buf's. */
+static struct buf as_buf(const struct bytes_writer *w)
+{
+    return (struct buf){w->data, w->len, w->cap, w->failed};
+}
+
+static void from_buf(struct bytes_writer *w, struct buf b)
+{
+    *w = (struct bytes_writer){b.data, b.len, b.cap, b.failed};
+}
 
 void bytes_put(struct bytes_writer *w, const void *src, size_t n)
 {
-    if (w->failed || n == 0)
-        return;
-    if (w->len + n > w->cap) {
-        size_t cap = w->cap ? w->cap : 256;
-        while (cap < w->len + n)
-            cap *= 2;
-        uint8_t *grown = realloc(w->data, cap);
-        if (!grown) {
-            w->failed = 1;
-            return;
-        }
-        w->data = grown;
-        w->cap = cap;
-    }
-    memcpy(w->data + w->len, src, n);
-    w->len += n;
+    struct buf b = as_buf(w);
+    buf_append(&b, src, n);
+    from_buf(w, b);
 }
 
 void bytes_put_u32(struct bytes_writer *w, uint32_t v)
@@ -70,20 +68,17 @@ void bytes_patch_u32(struct bytes_writer *w, size_t offset, uint32_t v)
 
 uint8_t *bytes_take(struct bytes_writer *w, size_t *len)
 {
-    if (w->failed) {
-        bytes_writer_free(w);
-        return NULL;
-    }
-    uint8_t *d = w->data ? w->data : malloc(1);
-    *len = w->len;
-    memset(w, 0, sizeof *w);
+    struct buf b = as_buf(w);
+    uint8_t *d = buf_take(&b, len);
+    from_buf(w, b);
     return d;
 }
 
 void bytes_writer_free(struct bytes_writer *w)
 {
-    free(w->data);
-    memset(w, 0, sizeof *w);
+    struct buf b = as_buf(w);
+    buf_free(&b);
+    from_buf(w, b);
 }
 
 void bytes_get(struct bytes_reader *r, void *dst, size_t n)

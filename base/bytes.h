@@ -1,8 +1,9 @@
 /*
  * bytes — little-endian serialisation into a growable buffer, and bounds-checked reading back.
- * Used by the model file format and training checkpoints. A writer records its first failure
- * (out of memory) and ignores later writes, so callers check once at the end; a reader likewise
- * records running off the end. The writer owns its buffer until bytes_take.
+ * Used by the model file format and training checkpoints. The writer grows as base/buf.h does: it
+ * records its first failure (out of memory, or a size that would overflow) and ignores later
+ * writes, so callers check once at the end; a reader likewise records running off the end. The
+ * writer owns its buffer until bytes_take.
  */
 #ifndef FW_BYTES_H
 #define FW_BYTES_H

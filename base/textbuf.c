@@ -1,29 +1,38 @@
 /* textbuf — growable text and fast number formatting (see textbuf.h). */
 #include "base/textbuf.h"
+#include "base/buf.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
+/* The text buffer keeps its own fields; its growth is struct buf's. */
+static struct buf as_buf(const struct textbuf *t)
+{
+    return (struct buf){t->buf, t->len, t->cap, t->failed};
+}
+
+static void from_buf(struct textbuf *t, struct buf b)
+{
+    *t = (struct textbuf){b.data, b.len, b.cap, b.failed};
+}
+
+/* Room for `more` bytes and the NUL after them; 0, or -1 once the buffer has failed. */
 static int reserve(struct textbuf *t, size_t more)
 {
-    if (t->failed)
-        return -1;
-    if (t->len + more + 1 <= t->cap)
+    /* the common case (room already there) costs no call */
+    if (!t->failed && t->len < t->cap && more < t->cap - t->len)
         return 0;
-    size_t cap = t->cap ? t->cap : 1024;
-    while (cap < t->len + more + 1)
-        cap *= 2;
-    char *grown = realloc(t->buf, cap);
-    if (!grown) {
+    if (more == SIZE_MAX) { /* more + 1 would wrap */
         t->failed = 1;
         return -1;
     }
-    t->buf = grown;
-    t->cap = cap;
-    return 0;
+    struct buf b = as_buf(t);
+    int rc = buf_reserve(&b, more + 1);
+    from_buf(t, b);
+    return rc;
 }
 
 void textbuf_put(struct textbuf *t, const char *s, size_t n)
@@ -117,20 +126,17 @@ void textbuf_number(struct textbuf *t, double v)
 
 char *textbuf_take(struct textbuf *t, size_t *len)
 {
-    if (t->failed) {
-        textbuf_free(t);
-        return NULL;
-    }
-    if (!t->buf && reserve(t, 0))
-        return NULL;
-    char *s = t->buf;
-    *len = t->len;
-    memset(t, 0, sizeof *t);
+    if (reserve(t, 0) == 0)
+        t->buf[t->len] = '\0'; /* an empty buffer too hands over "" */
+    struct buf b = as_buf(t);
+    char *s = buf_take(&b, len);
+    from_buf(t, b);
     return s;
 }
 
 void textbuf_free(struct textbuf *t)
 {
-    free(t->buf);
-    memset(t, 0, sizeof *t);
+    struct buf b = as_buf(t);
+    buf_free(&b);
+    from_buf(t, b);
 }

@@ -1,7 +1,8 @@
 /*
  * textbuf — a growable text buffer for responses written by hand (Prometheus text, the forecast
  * JSON on the hot path), with a fast formatter for doubles. The buffer owns its memory until
- * textbuf_take. Like bytes.h, the first failure is recorded and later appends are ignored.
+ * textbuf_take. It grows as base/buf.h does: the first failure (out of memory, or a size that would
+ * overflow) is recorded and later appends are ignored.
  */
 #ifndef FW_TEXTBUF_H
 #define FW_TEXTBUF_H

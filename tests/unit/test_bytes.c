@@ -293,6 +293,14 @@ static void test_take_and_failed_writer(void **state)
     assert_null(bytes_take(&w, &len));
     assert_null(w.data); /* freed, not leaked */
     bytes_writer_free(&w);
+
+    /* a length that would overflow the buffer's size fails the writer; nothing is copied */
+    bytes_put_u32(&w, 7);
+    bytes_put(&w, "x", SIZE_MAX);
+    assert_true(w.failed);
+    assert_int_equal(w.len, 4);
+    assert_null(bytes_take(&w, &len));
+    assert_null(w.data);
 }
 
 static void test_crc32(void **state)

@@ -71,7 +71,29 @@ static void test_buffer(void **state)
     s = textbuf_take(&empty, &len);
     assert_non_null(s);
     assert_int_equal(len, 0);
+    assert_string_equal(s, "");
     free(s);
+}
+
+/* A length whose room (with the NUL) would overflow size_t fails the buffer; nothing is copied. */
+static void test_overflow_fails(void **state)
+{
+    (void)state;
+    struct textbuf t = {0};
+    textbuf_puts(&t, "ok");
+    textbuf_put(&t, "x", SIZE_MAX);
+    assert_true(t.failed);
+    assert_int_equal(t.len, 2);
+    textbuf_puts(&t, "ignored");
+    assert_int_equal(t.len, 2);
+    size_t len = 99;
+    assert_null(textbuf_take(&t, &len));
+    assert_null(t.buf); /* freed, not leaked */
+
+    textbuf_put(&t, "x", SIZE_MAX - 1); /* fits in size_t with the NUL, but over BUF_MAX */
+    assert_true(t.failed);
+    textbuf_free(&t);
+    assert_false(t.failed);
 }
 
 int main(void)
@@ -80,6 +102,7 @@ int main(void)
         cmocka_unit_test(test_known_values),
         cmocka_unit_test(test_round_trip_within_ten_digits),
         cmocka_unit_test(test_buffer),
+        cmocka_unit_test(test_overflow_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
