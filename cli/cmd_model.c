@@ -611,6 +611,7 @@ int cmd_forecast(int argc, char **argv)
         rc = forecast_history_end(src.first_month, src.n, a.cutoff, &rq.n_history, &rq.last_month,
                                   &err);
     rq.history = src.values;
+    rq.history_sha256 = src.sha256;
     if (!rc)
         rc = forecast_run(&rq, &r, &err);
     int exit_code = 1;

@@ -1,5 +1,6 @@
 /* forecast — one forecast, whoever asks (see forecast.h). */
 #include "core/forecast.h"
+#include "core/forecast_cycle.h"
 #include "base/period.h"
 #include "quantum/evaluator.h"
 
@@ -78,6 +79,12 @@ static int alloc_result(const struct forecast_request *rq, struct forecast_resul
     r->last_month = rq->last_month;
     r->guaranteed = 1;
     r->readout = -1;
+    const struct forecaster *f = rq->model;
+    r->trained_through = series_seen_through(f->protocol, f->data_first_month, f->data_last_month,
+                                             (size_t)f->model->window, (size_t)f->model->horizon);
+    int same_data = !rq->history_sha256 || !rq->history_sha256[0] || !f->data_sha256[0] ||
+                    !strcmp(rq->history_sha256, f->data_sha256);
+    r->in_sample = r->trained_through < 0 ? -1 : same_data && r->trained_through > rq->last_month;
     r->point = malloc(rq->h * sizeof *r->point);
     r->lo = malloc(cells * sizeof *r->lo);
     r->hi = malloc(cells * sizeof *r->hi);
@@ -120,6 +127,8 @@ int forecast_run(const struct forecast_request *rq, struct forecast_result *out,
                  ? forecaster_predict(rq->model, rq->history, rq->n_history, rq->h, rq->levels,
                                       rq->n_levels, NULL, r.point, r.lo, r.hi, &r.guaranteed, err)
                  : run_on_backend(rq, &r, err);
+    if (!rc && (rc = forecast_cycle_fill(rq, &r)))
+        fw_error_set(err, rc, "out of memory");
     if (rc) {
         forecast_result_free(&r);
         memset(out, 0, sizeof *out);
@@ -134,7 +143,8 @@ void forecast_result_free(struct forecast_result *r)
     if (!r)
         return;
     free(r->point), free(r->lo), free(r->hi);
-    r->point = r->lo = r->hi = NULL;
+    free(r->smoothed), free(r->smoothed_lo), free(r->smoothed_hi);
+    r->point = r->lo = r->hi = r->smoothed = r->smoothed_lo = r->smoothed_hi = NULL;
 }
 
 int forecast_plan(const struct forecast_request *rq, struct qplan *plan, fw_error *err)

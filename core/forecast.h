@@ -37,7 +37,10 @@ struct forecast_request {
     const double *history; /* the months up to the last observed one, NaN where missing */
     size_t n_history;
     int last_month; /* the period index of history[n_history - 1] */
-    size_t h;       /* 1..the model's horizon */
+    /* the fingerprint of the series the history comes from (NULL or "": unknown, taken to be the
+     * model's own data): a forecast is in sample only on the data the model was fit on */
+    const char *history_sha256;
+    size_t h; /* 1..the model's horizon */
     const double *levels;
     size_t n_levels; /* at most FORECAST_MAX_LEVELS, each in (0, 100) */
     /* the backend the model's circuits run on: NULL (or name "exact") for the closed form */
@@ -47,12 +50,32 @@ struct forecast_request {
     const struct qrun_observer *observer; /* a remote run's job ids and states, may be NULL */
 };
 
+/* A cycle minimum or maximum a forecast predicts (core/forecast_cycle.h). */
+struct forecast_extreme {
+    int found;            /* 0: not within the forecast */
+    int month;            /* period index */
+    double value;         /* on the smoothed point path */
+    int earliest, latest; /* the range of months (period indices) */
+    double lo[FORECAST_MAX_LEVELS], hi[FORECAST_MAX_LEVELS]; /* the value's band per level */
+};
+
 struct forecast_result {
     size_t h, n_levels;
     int last_month;
     double *point;   /* h */
     double *lo, *hi; /* n_levels x h */
     int guaranteed;  /* every level is within what the calibration set supports */
+    /* the 13-month smoothed series over observed + forecast months, from smoothed_first */
+    int smoothed_first;
+    size_t n_smoothed;
+    double *smoothed;                  /* n_smoothed (NaN where a window has a missing month) */
+    double *smoothed_lo, *smoothed_hi; /* n_levels x n_smoothed */
+    int cycle_number;                  /* the cycle the next minimum starts; 0 unknown */
+    struct forecast_extreme next_minimum, next_maximum;
+    /* whether the forecast months are months the model saw in training (its training and
+     * validation windows): 1 in sample, 0 out of sample, -1 unknown (an imported model) */
+    int in_sample;
+    int trained_through; /* the last month the model saw, -1 unknown */
     /* through a backend's shots only (readout -1 for the closed form) */
     int readout; /* enum daruan_readout */
     uint64_t circuits, shots_total;

@@ -73,6 +73,83 @@ static void put_rows(struct textbuf *out, const struct forecast_result *r, const
     textbuf_puts(out, "]");
 }
 
+/* "in_sample", "trained_through" and, in sample, a "warning". */
+static void put_sample(struct textbuf *out, const struct forecast_result *r)
+{
+    char through[PERIOD_TEXT_MAX];
+    if (r->trained_through >= 0)
+        period_format(r->trained_through, through);
+    textbuf_printf(out, "\"in_sample\":%s,\"trained_through\":",
+                   r->in_sample < 0 ? "null"
+                   : r->in_sample   ? "true"
+                                    : "false");
+    put_string_or_null(out, r->trained_through >= 0 ? through : NULL);
+    if (r->in_sample == 1)
+        textbuf_printf(out,
+                       ",\"warning\":\"the model saw months up to %s in training, past the last "
+                       "observed month: this is not an out-of-sample forecast (train with a cutoff "
+                       "for a hindcast)\"",
+                       through);
+    textbuf_puts(out, ",");
+}
+
+/* One point of a series with its bands: {"period", "value", "lo-N", "hi-N"... (left open). */
+static void put_banded(struct textbuf *out, int month, double value, const double *lo,
+                       const double *hi, size_t stride, const double *levels, size_t n_levels)
+{
+    char period[PERIOD_TEXT_MAX];
+    period_format(month, period);
+    textbuf_printf(out, "{\"period\":\"%s\",\"value\":", period);
+    textbuf_number(out, value);
+    for (size_t i = 0; i < n_levels; i++) {
+        textbuf_printf(out, ",\"lo-%g\":", levels[i]);
+        textbuf_number(out, lo[i * stride]);
+        textbuf_printf(out, ",\"hi-%g\":", levels[i]);
+        textbuf_number(out, hi[i * stride]);
+    }
+}
+
+static void put_smoothed(struct textbuf *out, const struct forecast_result *r, const double *levels)
+{
+    textbuf_puts(out, "\"smoothed\":[");
+    for (size_t k = 0; k < r->n_smoothed; k++) {
+        textbuf_puts(out, k ? "," : "");
+        put_banded(out, r->smoothed_first + (int)k, r->smoothed[k], r->smoothed_lo + k,
+                   r->smoothed_hi + k, r->n_smoothed, levels, r->n_levels);
+        textbuf_puts(out, "}");
+    }
+    textbuf_puts(out, "],");
+}
+
+static void put_extreme(struct textbuf *out, const char *key, const struct forecast_extreme *e,
+                        const double *levels, size_t n_levels)
+{
+    textbuf_printf(out, "\"%s\":", key);
+    if (!e->found) {
+        textbuf_puts(out, "null");
+        return;
+    }
+    put_banded(out, e->month, e->value, e->lo, e->hi, 1, levels, n_levels);
+    char a[PERIOD_TEXT_MAX], b[PERIOD_TEXT_MAX];
+    period_format(e->earliest, a);
+    period_format(e->latest, b);
+    textbuf_printf(out, ",\"earliest\":\"%s\",\"latest\":\"%s\"}", a, b);
+}
+
+static void put_cycle(struct textbuf *out, const struct forecast_result *r, const double *levels)
+{
+    textbuf_puts(out, "\"cycle\":{\"number\":");
+    if (r->cycle_number > 0)
+        textbuf_printf(out, "%d", r->cycle_number);
+    else
+        textbuf_puts(out, "null");
+    textbuf_puts(out, ",");
+    put_extreme(out, "next_minimum", &r->next_minimum, levels, r->n_levels);
+    textbuf_puts(out, ",");
+    put_extreme(out, "next_maximum", &r->next_maximum, levels, r->n_levels);
+    textbuf_puts(out, "},");
+}
+
 char *forecast_json(const struct forecast_doc *d, size_t *len)
 {
     const struct forecast_request *rq = d->rq;
@@ -97,6 +174,9 @@ char *forecast_json(const struct forecast_doc *d, size_t *len)
                    "],\"intervals_guaranteed\":%s,\"dataset\":", r->guaranteed ? "true" : "false");
     put_id_or_label(&out, d->dataset, d->dataset_label);
     textbuf_puts(&out, ",");
+    put_sample(&out, r);
+    put_cycle(&out, r, rq->levels);
+    put_smoothed(&out, r, rq->levels);
     if (d->quantum_json)
         textbuf_printf(&out, "\"quantum\":%s,", d->quantum_json);
     put_rows(&out, r, rq->levels);

@@ -66,6 +66,38 @@ static int fit_scaler(const double *v, size_t n, struct scaler *s, fw_error *err
     return FW_OK;
 }
 
+/* The splits: the paper's 80/10/10 of the windows; the live protocol's last 10% (at least one)
+ * for validation. */
+static size_t paper_train_windows(size_t nw)
+{
+    return nw * 8 / 10;
+}
+
+static size_t paper_val_windows(size_t nw)
+{
+    return nw / 10;
+}
+
+static size_t live_val_windows(size_t nw)
+{
+    return nw / 10 > 0 ? nw / 10 : 1;
+}
+
+int series_seen_through(enum protocol protocol, int first_month, int last_month, size_t window,
+                        size_t horizon)
+{
+    if (first_month < 0 || last_month < first_month)
+        return -1;
+    size_t used = (size_t)(last_month - first_month) + 1;
+    if (protocol != PROTOCOL_PAPER || used < window + horizon)
+        return last_month;
+    size_t nw = used - window - horizon + 1;
+    size_t seen = paper_train_windows(nw) + paper_val_windows(nw); /* windows before the test's */
+    if (seen == 0)
+        return -1;
+    return first_month + (int)(seen - 1 + window + horizon - 1);
+}
+
 int series_prepare(const double *values, size_t n, int first_month, enum protocol protocol,
                    int cutoff_month, size_t window, size_t horizon, struct split_plan *plan,
                    fw_error *err)
@@ -116,7 +148,7 @@ int series_prepare(const double *values, size_t n, int first_month, enum protoco
     size_t nw = p.n_windows;
     int rc;
     if (protocol == PROTOCOL_PAPER) {
-        size_t n_train = nw * 8 / 10, n_val = nw / 10;
+        size_t n_train = paper_train_windows(nw), n_val = paper_val_windows(nw);
         if (n_train < 2 || n_val < 1 || nw - n_train - n_val < 1) {
             free(scaled);
             return fw_error_set(err, FW_EINVAL, "%zu windows are too few for an 80/10/10 split",
@@ -127,7 +159,7 @@ int series_prepare(const double *values, size_t n, int first_month, enum protoco
         p.test = (struct split_range){n_train + n_val, nw};
         rc = fit_scaler(scaled, used, &p.scaler, err);
     } else {
-        size_t n_val = nw / 10 > 0 ? nw / 10 : 1;
+        size_t n_val = live_val_windows(nw);
         if (nw - n_val < 2) {
             free(scaled);
             return fw_error_set(err, FW_EINVAL, "%zu windows are too few to train and validate",

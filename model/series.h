@@ -55,6 +55,13 @@ int series_prepare(const double *values, size_t n, int first_month, enum protoco
                    fw_error *err);
 void series_free(struct split_plan *plan);
 
+/* The last month a model fit on months first_month..last_month (a plan's) under protocol saw in
+ * its training and validation windows: last_month under the live protocol; under the paper
+ * protocol, the end of the last validation window's target (the test windows come after). -1
+ * when unknown (first_month < 0). */
+int series_seen_through(enum protocol protocol, int first_month, int last_month, size_t window,
+                        size_t horizon);
+
 /* What the models read: plan->input if set, else plan->scaled. */
 static inline const double *series_inputs(const struct split_plan *plan)
 {

@@ -277,6 +277,7 @@ static int read_forecast_request(const struct http_request *req, const json_t *b
         return -1;
     rq->model = f;
     rq->history = series->values;
+    rq->history_sha256 = series->sha256;
     rq->h = (size_t)h;
     fw_error err = {0};
     int rc = forecast_check(rq, &err);

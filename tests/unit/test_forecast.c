@@ -5,7 +5,9 @@
 #include "testutil.h"
 #include "base/period.h"
 #include "core/forecast.h"
+#include "core/forecast_cycle.h"
 #include "core/forecast_json.h"
+#include "model/smooth.h"
 #include "core/job_request.h"
 #include "model/trainer.h"
 
@@ -202,6 +204,117 @@ static void test_quantum_job_request_round_trip(void **state)
     job_request_quantum_free(&back);
 }
 
+/* A cycle-like series: period P months, amplitude A above a floor of 2, minimum at phase 0. */
+static double cyclic(int t, double period)
+{
+    return 2 + 90 * (1 - cos(2 * M_PI * t / period)) / 2;
+}
+
+/* The smoothed forecast and the next extremes, on a history and a forecast path made by hand
+ * (no model): the months covered, the values (those of smooth13 on the joined series), the
+ * minimum and maximum where the path puts them, the cycle number from SILSO's table. */
+static void test_cycle_summary_on_a_known_path(void **state)
+{
+    (void)state;
+    enum { N_HIST = 400, H = 132, P = 132 };
+    static double hist[N_HIST], path[H], lo[H], hi[H], joined[N_HIST + H], smooth[N_HIST + H];
+    /* the history ends 30 months before a minimum that falls at 2019-12 */
+    int min_month = 2019 * 12 + 11, last = min_month - 30, first = last - N_HIST + 1;
+    for (int i = 0; i < N_HIST + H; i++)
+        joined[i] = cyclic(first + i - min_month, P);
+    memcpy(hist, joined, sizeof hist);
+    for (int j = 0; j < H; j++) {
+        path[j] = joined[N_HIST + j];
+        lo[j] = 0.8 * path[j];
+        hi[j] = 1.25 * path[j];
+    }
+    double levels[1] = {80};
+    struct forecast_request rq = {.history = hist,
+                                  .n_history = N_HIST,
+                                  .last_month = last,
+                                  .h = H,
+                                  .levels = levels,
+                                  .n_levels = 1};
+    struct forecast_result r = {.h = H, .n_levels = 1, .point = path, .lo = lo, .hi = hi};
+    assert_int_equal(forecast_cycle_fill(&rq, &r), 0);
+    assert_int_equal(r.smoothed_first, last - 5);
+    assert_int_equal(r.n_smoothed, H);
+    assert_int_equal(smooth13(joined, N_HIST + H, smooth), 0);
+    for (size_t k = 0; k < r.n_smoothed; k++) {
+        assert_true(fabs(r.smoothed[k] - smooth[N_HIST - 6 + k]) < 1e-12);
+        assert_true(r.smoothed_lo[k] <= r.smoothed[k] && r.smoothed[k] <= r.smoothed_hi[k]);
+    }
+    assert_true(r.next_minimum.found);
+    assert_int_equal(r.next_minimum.month, min_month);
+    assert_int_equal(r.cycle_number, 25); /* within 24 months of SILSO's cycle-25 start */
+    assert_true(r.next_maximum.found);
+    assert_true(abs(r.next_maximum.month - (min_month + P / 2)) <= 1);
+    const struct forecast_extreme *e = &r.next_maximum;
+    assert_true(e->lo[0] <= e->value && e->value <= e->hi[0]);
+    assert_true(e->earliest <= e->month && e->month <= e->latest);
+    free(r.smoothed), free(r.smoothed_lo), free(r.smoothed_hi);
+    /* a horizon that ends 30 months after the minimum, before the maximum: the minimum only
+     * (10 months after it would be too few to tell it is one) */
+    rq.h = r.h = 60;
+    assert_int_equal(forecast_cycle_fill(&rq, &r), 0);
+    assert_true(r.next_minimum.found);
+    assert_false(r.next_maximum.found);
+    free(r.smoothed), free(r.smoothed_lo), free(r.smoothed_hi);
+}
+
+/* A model trained through month T: a forecast from before T on the same data is in sample (and
+ * its JSON says so with a warning); from T, or on other data, it is not. */
+static void test_in_sample_is_said(void **state)
+{
+    (void)state;
+    struct forecaster *f = trained();
+    f->protocol = PROTOCOL_LIVE;
+    f->data_first_month = FIRST;
+    f->data_last_month = FIRST + N_MONTHS - 1;
+    strcpy(f->data_sha256, "ab12");
+    struct forecast_request rq = {.model = f,
+                                  .history = series,
+                                  .n_history = 100,
+                                  .last_month = FIRST + 99,
+                                  .h = 6,
+                                  .history_sha256 = "ab12"};
+    struct forecast_result r;
+    fw_error err = {0};
+    assert_int_equal(forecast_run(&rq, &r, &err), 0);
+    assert_int_equal(r.in_sample, 1);
+    assert_int_equal(r.trained_through, FIRST + N_MONTHS - 1);
+    struct forecast_doc doc = {.rq = &rq, .r = &r, .model = 1};
+    size_t len = 0;
+    char *text = forecast_json(&doc, &len);
+    json_t *o = json_loads(text, 0, NULL);
+    assert_true(json_is_true(json_object_get(o, "in_sample")));
+    assert_string_equal(json_string_value(json_object_get(o, "trained_through")), "1813-04");
+    assert_non_null(strstr(json_string_value(json_object_get(o, "warning")), "1813-04"));
+    json_decref(o);
+    free(text);
+    forecast_result_free(&r);
+    rq.history_sha256 = "cd34"; /* another series: its months were never seen */
+    assert_int_equal(forecast_run(&rq, &r, &err), 0);
+    assert_int_equal(r.in_sample, 0);
+    forecast_result_free(&r);
+    rq.history_sha256 = "ab12";
+    rq.n_history = N_MONTHS;
+    rq.last_month = FIRST + N_MONTHS - 1;
+    assert_int_equal(forecast_run(&rq, &r, &err), 0);
+    assert_int_equal(r.in_sample, 0);
+    forecast_result_free(&r);
+    f->data_first_month = f->data_last_month = -1; /* an imported model: unknown */
+    assert_int_equal(forecast_run(&rq, &r, &err), 0);
+    assert_int_equal(r.in_sample, -1);
+    forecast_result_free(&r);
+    /* the paper protocol: the test windows' months come after what the model saw */
+    assert_int_equal(series_seen_through(PROTOCOL_PAPER, 1749 * 12, PAPER_LAST_MONTH, 528, 132),
+                     1749 * 12 + 2084 + 260 - 1 + 528 + 132 - 1);
+    assert_int_equal(series_seen_through(PROTOCOL_LIVE, 1749 * 12, PAPER_LAST_MONTH, 528, 132),
+                     PAPER_LAST_MONTH);
+    forecaster_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +323,8 @@ int main(void)
         cmocka_unit_test(test_bad_requests_run_nothing),
         cmocka_unit_test(test_sampler_counts_its_circuits),
         cmocka_unit_test(test_quantum_job_request_round_trip),
+        cmocka_unit_test(test_cycle_summary_on_a_known_path),
+        cmocka_unit_test(test_in_sample_is_said),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
