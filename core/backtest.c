@@ -1,16 +1,17 @@
 /* backtest — rolling-origin evaluation (see backtest.h). */
 #include "core/backtest.h"
-#include "model/metrics.h"
 #include "base/period.h"
+#include "model/metrics.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct totals {
+/* Sums over the months scored, of one window or of all. */
+struct sums {
     double abs_err, sq_err, scaled_sq, smape, mase, peak_amp, peak_time;
-    size_t count, smape_count, windows;
+    size_t count, smape_count, windows, mase_windows;
     size_t covered[BACKTEST_MAX_LEVELS];
 };
 
@@ -25,121 +26,141 @@ int backtest_check(const struct backtest_spec *spec, size_t n, fw_error *err)
     return FW_OK;
 }
 
-static void level_keys(double level, char *lo, char *hi, size_t size)
+static void add_month(const struct backtest_spec *spec, double y, double yh, struct sums *s)
 {
-    snprintf(lo, size, "lo-%g", level);
-    snprintf(hi, size, "hi-%g", level);
+    double e = yh - y;
+    s->abs_err += fabs(e);
+    s->sq_err += e * e;
+    s->scaled_sq += (e / spec->scale) * (e / spec->scale);
+    if (fabs(y) + fabs(yh) > 0) {
+        s->smape += 200 * fabs(e) / (fabs(y) + fabs(yh));
+        s->smape_count++;
+    }
+    s->count++;
 }
 
-/* One window's rows, and its share of the totals; NULL out of memory. */
-static json_t *score_window(const struct backtest_spec *spec, const double *history,
-                            size_t n_history, int first_month, const double *point,
-                            const double *lo, const double *hi, struct totals *tot)
+/* One window's sums (w) from its forecast and the actual months. */
+static void score_window(const struct backtest_spec *spec, const double *history, size_t n_history,
+                         const double *point, const double *lo, const double *hi, struct sums *w)
 {
     const double *actual = history + n_history;
-    size_t h = spec->h, ip = 0, it = 0, count = 0;
-    double naive = metrics_naive_mae(history, n_history), abs_sum = 0;
-    json_t *rows = json_array();
-    int failed = !rows;
+    size_t h = spec->h, ip = 0, it = 0;
+    memset(w, 0, sizeof *w);
     for (size_t j = 0; j < h; j++) {
-        char period[PERIOD_TEXT_MAX];
-        period_format(first_month + (int)(n_history + j), period);
-        double y = actual[j], yh = point[j];
-        json_t *row = json_pack("{s:s, s:f, s:o}", "period", period, "value", yh, "actual",
-                                isnan(y) ? json_null() : json_real(y));
-        for (size_t i = 0; i < spec->n_levels; i++) {
-            char kl[32], kh[32];
-            level_keys(spec->levels[i], kl, kh, sizeof kl);
-            double l = lo[i * h + j], u = hi[i * h + j];
-            failed |= json_object_set_new(row, kl, json_real(l));
-            failed |= json_object_set_new(row, kh, json_real(u));
-            if (!isnan(y) && y >= l && y <= u)
-                tot->covered[i]++;
-        }
-        failed |= json_array_append_new(rows, row);
+        double y = actual[j];
         if (point[j] > point[ip])
             ip = j;
         if (isnan(y))
             continue;
+        for (size_t i = 0; i < spec->n_levels; i++)
+            if (y >= lo[i * h + j] && y <= hi[i * h + j])
+                w->covered[i]++;
         if (isnan(actual[it]) || y > actual[it])
             it = j;
-        double e = yh - y;
-        tot->abs_err += fabs(e);
-        tot->sq_err += e * e;
-        tot->scaled_sq += (e / spec->scale) * (e / spec->scale);
-        if (fabs(y) + fabs(yh) > 0) {
-            tot->smape += 200 * fabs(e) / (fabs(y) + fabs(yh));
-            tot->smape_count++;
-        }
-        tot->count++;
-        abs_sum += fabs(e);
-        count++;
+        add_month(spec, y, point[j], w);
     }
-    if (count && naive > 0)
-        tot->mase += (abs_sum / (double)count) / naive;
+    double naive = metrics_naive_mae(history, n_history);
+    if (w->count && naive > 0) {
+        w->mase = (w->abs_err / (double)w->count) / naive;
+        w->mase_windows = 1;
+    }
     if (!isnan(actual[it])) {
-        tot->peak_amp += fabs(actual[it] - point[ip]);
-        tot->peak_time += fabs((double)it - (double)ip);
+        w->peak_amp = fabs(actual[it] - point[ip]);
+        w->peak_time = fabs((double)it - (double)ip);
     }
-    tot->windows++;
-    if (failed) {
-        json_decref(rows);
-        return NULL;
-    }
-    return rows;
+    w->windows = 1;
+}
+
+static void add_sums(struct sums *total, const struct sums *w)
+{
+    total->abs_err += w->abs_err, total->sq_err += w->sq_err, total->scaled_sq += w->scaled_sq;
+    total->smape += w->smape, total->mase += w->mase, total->peak_amp += w->peak_amp;
+    total->peak_time += w->peak_time, total->count += w->count;
+    total->smape_count += w->smape_count, total->windows += w->windows;
+    total->mase_windows += w->mase_windows;
+    for (size_t i = 0; i < BACKTEST_MAX_LEVELS; i++)
+        total->covered[i] += w->covered[i];
+}
+
+static struct backtest_scores scores_of(const struct sums *s, size_t n_levels)
+{
+    double count = s->count ? (double)s->count : 1.0, nw = s->windows ? (double)s->windows : 1.0;
+    struct backtest_scores o = {.mae = s->abs_err / count,
+                                .rmse = sqrt(s->sq_err / count),
+                                .mase = s->mase / nw,
+                                .peak_amplitude_error = s->peak_amp / nw,
+                                .peak_timing_error = s->peak_time / nw,
+                                .smape = s->smape_count ? s->smape / (double)s->smape_count : 0.0,
+                                .scaled_mse = s->scaled_sq / count,
+                                .points = s->count};
+    for (size_t i = 0; i < n_levels; i++)
+        o.coverage[i] = (double)s->covered[i] / count;
+    return o;
+}
+
+static int window_in_sample(const struct backtest_spec *spec, int cutoff)
+{
+    if (spec->trained_through == BACKTEST_REFIT)
+        return 0;
+    return spec->trained_through < 0 ? -1 : spec->trained_through > cutoff;
+}
+
+static int alloc_result(const struct backtest_spec *spec, struct backtest_result *r)
+{
+    size_t cells = spec->n_windows * spec->h, bands = cells * (spec->n_levels ? spec->n_levels : 1);
+    memset(r, 0, sizeof *r);
+    r->n_windows = spec->n_windows;
+    r->h = spec->h;
+    r->n_levels = spec->n_levels;
+    memcpy(r->levels, spec->levels, sizeof r->levels);
+    r->windows = calloc(spec->n_windows, sizeof *r->windows);
+    r->point = malloc(cells * sizeof *r->point);
+    r->actual = malloc(cells * sizeof *r->actual);
+    r->lo = malloc(bands * sizeof *r->lo);
+    r->hi = malloc(bands * sizeof *r->hi);
+    return r->windows && r->point && r->actual && r->lo && r->hi ? FW_OK : FW_ENOMEM;
 }
 
 int backtest_run(const struct backtest_spec *spec, const double *values, size_t n, int first_month,
-                 backtest_forecast_fn forecast, void *ctx, json_t **result, fw_error *err)
+                 backtest_forecast_fn forecast, void *ctx, struct backtest_result *out,
+                 fw_error *err)
 {
+    struct backtest_result r = {0};
     int rc = backtest_check(spec, n, err);
-    if (rc)
-        return rc;
+    if (!rc && (rc = alloc_result(spec, &r)))
+        fw_error_set(err, rc, "out of memory");
+    struct sums total = {0};
     size_t h = spec->h, nl = spec->n_levels;
-    double *point = malloc(h * sizeof *point);
-    double *lo = malloc((nl + 1) * h * sizeof *lo), *hi = malloc((nl + 1) * h * sizeof *hi);
-    json_t *windows = json_array();
-    struct totals tot;
-    memset(&tot, 0, sizeof tot);
-    if (!point || !lo || !hi || !windows)
-        rc = FW_ENOMEM;
     for (size_t w = 0; !rc && w < spec->n_windows; w++) {
         size_t n_history = n - h - (spec->n_windows - 1 - w) * spec->step;
-        rc = forecast(ctx, w, values, n_history, point, lo, hi, err);
-        if (rc)
+        double *point = r.point + w * h, *lo = r.lo + w * nl * h, *hi = r.hi + w * nl * h;
+        if ((rc = forecast(ctx, w, values, n_history, point, lo, hi, err)))
             break;
-        json_t *rows = score_window(spec, values, n_history, first_month, point, lo, hi, &tot);
-        char cutoff[PERIOD_TEXT_MAX];
-        period_format(first_month + (int)n_history - 1, cutoff);
-        if (json_array_append_new(windows,
-                                  json_pack("{s:s, s:o}", "cutoff", cutoff, "forecast", rows)))
-            rc = FW_ENOMEM;
+        memcpy(r.actual + w * h, values + n_history, h * sizeof *values);
+        struct sums ws;
+        score_window(spec, values, n_history, point, lo, hi, &ws);
+        add_sums(&total, &ws);
+        struct backtest_window *bw = &r.windows[w];
+        bw->cutoff = first_month + (int)n_history - 1;
+        bw->in_sample = window_in_sample(spec, bw->cutoff);
+        bw->scores = scores_of(&ws, nl);
+        if (bw->in_sample != 0 && r.in_sample != 1)
+            r.in_sample = bw->in_sample;
     }
-    free(point), free(lo), free(hi);
     if (rc) {
-        json_decref(windows);
+        backtest_result_free(&r);
+        memset(out, 0, sizeof *out);
         return rc;
     }
-    double count = tot.count ? (double)tot.count : 1.0, nw = (double)tot.windows;
-    json_t *metrics =
-        json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "mae", tot.abs_err / count, "rmse",
-                  sqrt(tot.sq_err / count), "scaled_mse", tot.scaled_sq / count, "smape",
-                  tot.smape_count ? tot.smape / (double)tot.smape_count : 0.0, "mase",
-                  tot.mase / nw, "peak_amplitude_error", tot.peak_amp / nw, "peak_timing_error",
-                  tot.peak_time / nw, "points", (json_int_t)tot.count);
-    int failed = 0;
-    for (size_t i = 0; i < nl; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "coverage-%g", spec->levels[i]);
-        failed |= json_object_set_new(metrics, key, json_real((double)tot.covered[i] / count));
-    }
-    if (failed) {
-        json_decref(metrics);
-        metrics = NULL;
-    }
-    json_t *doc = json_pack("{s:o, s:o}", "windows", windows, "metrics", metrics);
-    if (!doc)
-        return fw_error_set(err, FW_ENOMEM, "out of memory");
-    *result = doc;
+    r.metrics = scores_of(&total, nl);
+    *out = r;
     return FW_OK;
+}
+
+void backtest_result_free(struct backtest_result *r)
+{
+    if (!r)
+        return;
+    free(r->windows), free(r->point), free(r->actual), free(r->lo), free(r->hi);
+    memset(r, 0, sizeof *r);
 }

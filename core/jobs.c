@@ -186,15 +186,18 @@ static int run_refit_backtest(struct jobs *jobs, struct slot *slot, sqlite3 *db,
             hi = fmax(hi, values[i]);
         }
     spec.scale = hi > lo ? hi - lo : 1.0;
+    spec.trained_through = BACKTEST_REFIT;
     r.spec = &spec;
-    json_t *result = NULL;
+    struct backtest_result result;
     rc = backtest_run(&spec, values, ds->n_points, first_month, refit_forecast, &r, &result, err);
     if (!rc) {
-        char *text = json_text(result, JSON_COMPACT | JSON_REAL_PRECISION(10));
+        json_t *doc = backtest_json(&result);
+        char *text = doc ? json_text(doc, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
         rc = text ? store_job_set_result(db, id, text, err) : FW_ENOMEM;
         free(text);
+        json_decref(doc);
     }
-    json_decref(result);
+    backtest_result_free(&result);
     return rc;
 }
 

@@ -472,6 +472,8 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
     spec.step = (size_t)step;
     spec.window = (size_t)f->model->window;
     spec.scale = f->scaler.max - f->scaler.min;
+    spec.trained_through = series_seen_through(f->protocol, f->data_first_month, f->data_last_month,
+                                               (size_t)f->model->window, (size_t)f->model->horizon);
     if (json_is_true(refit)) {
         start_refit_job(req, body, f, &spec, resp);
         goto done;
@@ -479,12 +481,16 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
     if (api_read_series(req, body, &series, resp))
         goto done;
     struct fixed_model fm = {f, &spec};
-    json_t *result = NULL;
+    struct backtest_result run;
+    if (series.sha256[0] && f->data_sha256[0] && strcmp(series.sha256, f->data_sha256))
+        spec.trained_through = BACKTEST_REFIT; /* other data than the model's: never seen */
     if ((rc = backtest_run(&spec, series.values, series.n, series.first_month, forecast_fixed, &fm,
-                           &result, &err))) {
+                           &run, &err))) {
         api_fail(resp, rc, &err);
         goto done;
     }
+    json_t *result = backtest_json(&run);
+    backtest_result_free(&run);
     app_count_forecast(req->ctx);
     int failed = json_object_set_new(result, "model", json_integer(resolved));
     failed |= json_object_set_new(result, "h", json_integer(h));
