@@ -374,6 +374,21 @@ static int load_model(const char *cmd, const char *spec, const char *db_path,
 
 /* --- eval --------------------------------------------------------------------------------- */
 
+/* What the evaluated windows are to this model: "in_sample" when the first forecasts months the
+ * model was trained or selected on, on the same data (series_in_sample: a live model evaluated on
+ * the paper's test windows), else "test" (the paper protocol's) or "validation". */
+static const char *eval_split_name(const struct forecaster *f, const struct split_plan *plan,
+                                   struct split_range range, const char *data_sha256)
+{
+    int first_origin = plan->first_month + (int)(range.begin + plan->window) - 1;
+    int seen = series_in_sample(f->protocol, f->data_first_month, f->data_last_month,
+                                (size_t)f->model->window, (size_t)f->model->horizon, first_origin);
+    int same_data = !f->data_sha256[0] || !data_sha256[0] || !strcmp(f->data_sha256, data_sha256);
+    if (seen == 1 && same_data && range.end > range.begin)
+        return "in_sample";
+    return plan->protocol == PROTOCOL_PAPER ? "test" : "validation";
+}
+
 int cmd_eval(int argc, char **argv)
 {
     static const struct option options[] = {{"protocol", required_argument, 0, 'p'},
@@ -427,16 +442,19 @@ int cmd_eval(int argc, char **argv)
         cli_fail("eval", "evaluation failed");
         goto cleanup;
     }
+    const char *split = eval_split_name(f, &plan, range, src.sha256);
     if (json) {
         json_t *o = model_json_metrics(&m);
-        json_object_set_new(o, "split", json_string(protocol == PROTOCOL_PAPER ? "test" : "val"));
+        json_object_set_new(o, "split", json_string(split));
+        json_object_set_new(o, "in_sample", json_boolean(!strcmp(split, "in_sample")));
         json_object_set_new(o, "scaled_mse", json_real(m.scaled_mse));
         json_object_set_new(o, "dataset", json_string(src.label));
         cli_print_json(o);
     } else {
-        printf("%s split, %zu windows of %zu months (%s)\n",
-               protocol == PROTOCOL_PAPER ? "test" : "validation", m.n_windows, m.horizon,
+        printf("%s split, %zu windows of %zu months (%s)\n", split, m.n_windows, m.horizon,
                src.label);
+        if (!strcmp(split, "in_sample"))
+            printf("  the model saw these months in training: in-sample scores, not skill\n");
         printf("  scaled MSE            %.6f\n  scaled MAE            %.6f\n"
                "  scaled RMSE           %.6f\n  R2                    %.4f\n"
                "  MAE                   %.2f\n  RMSE                  %.2f\n"

@@ -2,6 +2,7 @@
 #include "core/backtest.h"
 #include "base/period.h"
 #include "model/metrics.h"
+#include "model/series.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -100,9 +101,10 @@ static struct backtest_scores scores_of(const struct sums *s, size_t n_levels)
 
 static int window_in_sample(const struct backtest_spec *spec, int cutoff)
 {
-    if (spec->trained_through == BACKTEST_REFIT)
+    if (spec->refit)
         return 0;
-    return spec->trained_through < 0 ? -1 : spec->trained_through > cutoff;
+    return series_in_sample((enum protocol)spec->model_protocol, spec->model_first,
+                            spec->model_last, spec->window, spec->h, cutoff);
 }
 
 static int alloc_result(const struct backtest_spec *spec, struct backtest_result *r)

@@ -7,9 +7,10 @@
  * scaled MSE). The forecasts come from a callback: one fixed model (POST /backtest with
  * "refit": false) or a model trained per cutoff (a refit job). backtest_json renders a result.
  *
- * In sample: a window is in sample when its forecast months are months the model saw in training
- * (spec.trained_through, the fixed model's; BACKTEST_REFIT for a model trained per cutoff, never
- * in sample; -1 when unknown). Such scores are not skill, and the answer says so.
+ * In sample: a window is in sample when its forecast months are months the fixed model was trained
+ * or selected on (series_in_sample with spec.model_protocol and spec.model_first/model_last, the
+ * months it was fit on); spec.refit for a model trained per cutoff, never in sample. Such scores
+ * are not skill, and the answer says so.
  *
  * Ownership: a result owns its arrays until backtest_result_free (which accepts a zeroed one).
  */
@@ -23,15 +24,15 @@
 
 #define BACKTEST_MAX_LEVELS  16
 #define BACKTEST_MAX_WINDOWS 500
-#define BACKTEST_REFIT       (-2) /* trained_through of a backtest that trains at every cutoff */
 
 struct backtest_spec {
     size_t h, n_windows, step;
     size_t window; /* months of history a forecast needs */
     double levels[BACKTEST_MAX_LEVELS];
     size_t n_levels;
-    double scale;        /* the scaler's range, for the scaled MSE */
-    int trained_through; /* see above */
+    double scale; /* the scaler's range, for the scaled MSE */
+    /* the fixed model's protocol and months (model_first -1: unknown), or refit */
+    int refit, model_protocol, model_first, model_last;
 };
 
 /* Errors and coverage, of one window or of all of them. */

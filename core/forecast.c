@@ -80,11 +80,14 @@ static int alloc_result(const struct forecast_request *rq, struct forecast_resul
     r->guaranteed = 1;
     r->readout = -1;
     const struct forecaster *f = rq->model;
-    r->trained_through = series_seen_through(f->protocol, f->data_first_month, f->data_last_month,
-                                             (size_t)f->model->window, (size_t)f->model->horizon);
+    size_t window = (size_t)f->model->window, horizon = (size_t)f->model->horizon;
+    r->trained_through = series_trained_through(f->protocol, f->data_first_month,
+                                                f->data_last_month, window, horizon);
+    int seen = series_in_sample(f->protocol, f->data_first_month, f->data_last_month, window,
+                                horizon, rq->last_month);
     int same_data = !rq->history_sha256 || !rq->history_sha256[0] || !f->data_sha256[0] ||
                     !strcmp(rq->history_sha256, f->data_sha256);
-    r->in_sample = r->trained_through < 0 ? -1 : same_data && r->trained_through > rq->last_month;
+    r->in_sample = seen < 0 ? -1 : same_data && seen;
     r->point = malloc(rq->h * sizeof *r->point);
     r->lo = malloc(cells * sizeof *r->lo);
     r->hi = malloc(cells * sizeof *r->hi);

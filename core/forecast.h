@@ -72,10 +72,10 @@ struct forecast_result {
     double *smoothed_lo, *smoothed_hi; /* n_levels x n_smoothed */
     int cycle_number;                  /* the cycle the next minimum starts; 0 unknown */
     struct forecast_extreme next_minimum, next_maximum;
-    /* whether the forecast months are months the model saw in training (its training and
-     * validation windows): 1 in sample, 0 out of sample, -1 unknown (an imported model) */
+    /* whether the forecast months are months the model was trained or selected on, on the same
+     * data (series_in_sample): 1 in sample, 0 out of sample, -1 unknown (an imported model) */
     int in_sample;
-    int trained_through; /* the last month the model saw, -1 unknown */
+    int trained_through; /* the last month of the model's training and validation windows */
     /* through a backend's shots only (readout -1 for the closed form) */
     int readout; /* enum daruan_readout */
     uint64_t circuits, shots_total;

@@ -186,7 +186,7 @@ static int run_refit_backtest(struct jobs *jobs, struct slot *slot, sqlite3 *db,
             hi = fmax(hi, values[i]);
         }
     spec.scale = hi > lo ? hi - lo : 1.0;
-    spec.trained_through = BACKTEST_REFIT;
+    spec.refit = 1;
     r.spec = &spec;
     struct backtest_result result;
     rc = backtest_run(&spec, values, ds->n_points, first_month, refit_forecast, &r, &result, err);

@@ -83,19 +83,39 @@ static size_t live_val_windows(size_t nw)
     return nw / 10 > 0 ? nw / 10 : 1;
 }
 
-int series_seen_through(enum protocol protocol, int first_month, int last_month, size_t window,
-                        size_t horizon)
+int series_fit_origin(enum protocol protocol, int first_month, int last_month, size_t window,
+                      size_t horizon)
 {
     if (first_month < 0 || last_month < first_month)
         return -1;
     size_t used = (size_t)(last_month - first_month) + 1;
-    if (protocol != PROTOCOL_PAPER || used < window + horizon)
-        return last_month;
-    size_t nw = used - window - horizon + 1;
-    size_t seen = paper_train_windows(nw) + paper_val_windows(nw); /* windows before the test's */
-    if (seen == 0)
+    if (used < window + horizon)
         return -1;
-    return first_month + (int)(seen - 1 + window + horizon - 1);
+    size_t nw = used - window - horizon + 1;
+    size_t fit = protocol == PROTOCOL_PAPER ? paper_train_windows(nw) + paper_val_windows(nw) : nw;
+    if (fit == 0)
+        return -1;
+    return first_month + (int)(fit - 1 + window - 1);
+}
+
+int series_in_sample(enum protocol protocol, int first_month, int last_month, size_t window,
+                     size_t horizon, int origin)
+{
+    if (first_month < 0 || last_month < first_month)
+        return -1;
+    if (protocol != PROTOCOL_PAPER)
+        return origin < last_month;
+    int fit = series_fit_origin(protocol, first_month, last_month, window, horizon);
+    return fit < 0 ? -1 : origin <= fit;
+}
+
+int series_trained_through(enum protocol protocol, int first_month, int last_month, size_t window,
+                           size_t horizon)
+{
+    if (protocol != PROTOCOL_PAPER)
+        return first_month < 0 ? -1 : last_month;
+    int fit = series_fit_origin(protocol, first_month, last_month, window, horizon);
+    return fit < 0 ? -1 : fit + (int)horizon;
 }
 
 int series_prepare(const double *values, size_t n, int first_month, enum protocol protocol,

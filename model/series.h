@@ -55,12 +55,25 @@ int series_prepare(const double *values, size_t n, int first_month, enum protoco
                    fw_error *err);
 void series_free(struct split_plan *plan);
 
-/* The last month a model fit on months first_month..last_month (a plan's) under protocol saw in
- * its training and validation windows: last_month under the live protocol; under the paper
- * protocol, the end of the last validation window's target (the test windows come after). -1
- * when unknown (first_month < 0). */
-int series_seen_through(enum protocol protocol, int first_month, int last_month, size_t window,
-                        size_t horizon);
+/* The origin (the last input month) of the last window a model fit on months
+ * first_month..last_month under protocol was trained or validated on: a forecast from that month
+ * or an earlier one forecasts months the model was fit or selected on (in sample). Under the
+ * paper protocol the test windows come after it; under the live protocol it is last_month -
+ * horizon. -1 when unknown (first_month < 0) or when the months hold no window. */
+int series_fit_origin(enum protocol protocol, int first_month, int last_month, size_t window,
+                      size_t horizon);
+
+/* Whether a forecast from `origin` (its last observed month) by such a model forecasts months it
+ * was trained or selected on: under the paper protocol, origin <= series_fit_origin (its test
+ * windows are held out by design); under the live protocol, every month up to last_month was a
+ * training or validation target, so any origin before last_month. 1, 0, or -1 unknown. */
+int series_in_sample(enum protocol protocol, int first_month, int last_month, size_t window,
+                     size_t horizon, int origin);
+
+/* The last month of such a model's training and validation windows (last_month under the live
+ * protocol), -1 unknown. */
+int series_trained_through(enum protocol protocol, int first_month, int last_month, size_t window,
+                           size_t horizon);
 
 /* What the models read: plan->input if set, else plan->scaled. */
 static inline const double *series_inputs(const struct split_plan *plan)

@@ -472,8 +472,9 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
     spec.step = (size_t)step;
     spec.window = (size_t)f->model->window;
     spec.scale = f->scaler.max - f->scaler.min;
-    spec.trained_through = series_seen_through(f->protocol, f->data_first_month, f->data_last_month,
-                                               (size_t)f->model->window, (size_t)f->model->horizon);
+    spec.model_protocol = (int)f->protocol;
+    spec.model_first = f->data_first_month;
+    spec.model_last = f->data_last_month;
     if (json_is_true(refit)) {
         start_refit_job(req, body, f, &spec, resp);
         goto done;
@@ -483,7 +484,7 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
     struct fixed_model fm = {f, &spec};
     struct backtest_result run;
     if (series.sha256[0] && f->data_sha256[0] && strcmp(series.sha256, f->data_sha256))
-        spec.trained_through = BACKTEST_REFIT; /* other data than the model's: never seen */
+        spec.refit = 1; /* other data than the model's: never seen */
     if ((rc = backtest_run(&spec, series.values, series.n, series.first_month, forecast_fixed, &fm,
                            &run, &err))) {
         api_fail(resp, rc, &err);

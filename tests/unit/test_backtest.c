@@ -4,6 +4,7 @@
 #include "testutil.h"
 #include "base/period.h"
 #include "core/backtest.h"
+#include "model/series.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -47,7 +48,7 @@ static void test_windows_keep_their_errors_and_coverage(void **state)
     (void)state;
     for (int t = 0; t < N; t++)
         series[t] = 10 + t;
-    struct backtest_spec spec = spec_of(BACKTEST_REFIT);
+    struct backtest_spec spec = spec_of(1, FIRST + N - 1);
     struct backtest_result r;
     fw_error err = {0};
     assert_int_equal(backtest_run(&spec, series, N, FIRST, offset_forecast, &spec, &r, &err), 0);
@@ -88,8 +89,9 @@ static void test_in_sample_windows_are_said(void **state)
     (void)state;
     for (int t = 0; t < N; t++)
         series[t] = 10 + t;
-    /* a model that saw months up to the middle window's cutoff + 1 */
-    struct backtest_spec spec = spec_of(FIRST + N - 4 - 1 - 2 + 1);
+    /* a live model fit on the months up to the middle window's cutoff + 1: the first two windows
+     * forecast months it saw, the last does not */
+    struct backtest_spec spec = spec_of(0, FIRST + N - 4 - 1 - 2 + 1);
     struct backtest_result r;
     fw_error err = {0};
     assert_int_equal(backtest_run(&spec, series, N, FIRST, offset_forecast, &spec, &r, &err), 0);
@@ -102,7 +104,7 @@ static void test_in_sample_windows_are_said(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(doc, "warning")), "in sample"));
     json_decref(doc);
     backtest_result_free(&r);
-    spec.trained_through = -1; /* unknown */
+    spec.model_first = -1; /* unknown (an imported model) */
     assert_int_equal(backtest_run(&spec, series, N, FIRST, offset_forecast, &spec, &r, &err), 0);
     assert_int_equal(r.in_sample, -1);
     doc = backtest_json(&r);

@@ -307,11 +307,26 @@ static void test_in_sample_is_said(void **state)
     assert_int_equal(forecast_run(&rq, &r, &err), 0);
     assert_int_equal(r.in_sample, -1);
     forecast_result_free(&r);
-    /* the paper protocol: the test windows' months come after what the model saw */
-    assert_int_equal(series_seen_through(PROTOCOL_PAPER, 1749 * 12, PAPER_LAST_MONTH, 528, 132),
-                     1749 * 12 + 2084 + 260 - 1 + 528 + 132 - 1);
-    assert_int_equal(series_seen_through(PROTOCOL_LIVE, 1749 * 12, PAPER_LAST_MONTH, 528, 132),
-                     PAPER_LAST_MONTH);
+    /* the paper protocol: the test windows start after the last validation window's origin */
+    int paper = series_fit_origin(PROTOCOL_PAPER, 1749 * 12, PAPER_LAST_MONTH, 528, 132);
+    assert_int_equal(paper, 1749 * 12 + 2084 + 260 - 1 + 528 - 1);
+    assert_true(1749 * 12 + (2084 + 260) + 528 - 1 > paper); /* the first test window's origin */
+    assert_int_equal(series_fit_origin(PROTOCOL_LIVE, 1749 * 12, PAPER_LAST_MONTH, 528, 132),
+                     PAPER_LAST_MONTH - 132);
+    assert_int_equal(series_fit_origin(PROTOCOL_LIVE, -1, PAPER_LAST_MONTH, 528, 132), -1);
+    assert_int_equal(series_in_sample(PROTOCOL_PAPER, 1749 * 12, PAPER_LAST_MONTH, 528, 132, paper),
+                     1);
+    assert_int_equal(
+        series_in_sample(PROTOCOL_PAPER, 1749 * 12, PAPER_LAST_MONTH, 528, 132, paper + 1), 0);
+    /* a live model saw every month up to its last as a training or validation target */
+    assert_int_equal(series_in_sample(PROTOCOL_LIVE, 1749 * 12, PAPER_LAST_MONTH, 528, 132,
+                                      PAPER_LAST_MONTH - 1),
+                     1);
+    assert_int_equal(
+        series_in_sample(PROTOCOL_LIVE, 1749 * 12, PAPER_LAST_MONTH, 528, 132, PAPER_LAST_MONTH),
+        0);
+    assert_int_equal(series_trained_through(PROTOCOL_PAPER, 1749 * 12, PAPER_LAST_MONTH, 528, 132),
+                     paper + 132);
     forecaster_free(f);
 }
 
