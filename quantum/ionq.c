@@ -473,32 +473,32 @@ static const char *artifact_id(const json_t *job_doc, const char *format)
     return cj_valid_id(id) ? id : NULL;
 }
 
+/* Reads one candidate result document from url (freed here): 0 with *ok = 0 when it gave P(0);
+ * 0 with *ok left alone when it is not there (404, 400, 410); else the error. */
+static int try_result(struct ionq_backend *b, char *url, const char *what,
+                      enum ionq_result_format format, double *p0, int *ok, fw_error *err)
+{
+    json_t *doc = NULL;
+    int rc = get_doc(b, url, what, &doc, err);
+    free(url);
+    if (rc == FW_OK)
+        *ok = p0_of_result(doc, format, p0);
+    json_decref(doc);
+    return rc == FW_ENOTFOUND ? FW_OK : rc;
+}
+
 /* One circuit's P(0): the flat map of a single-circuit job, through the fallbacks. */
 static int fetch_single(struct ionq_backend *b, const char *id, const json_t *job_doc, double *p0,
                         fw_error *err)
 {
-    json_t *doc = NULL;
-    int rc, ok = -1;
+    int ok = -1;
     char *url = url_of(b, id, "/results/probabilities");
     if (!url)
         return FW_ENOMEM;
-    rc = get_doc(b, url, "results", &doc, err);
-    free(url);
-    if (rc == FW_OK)
-        ok = p0_of_result(doc, IONQ_PROBABILITIES_V1, p0);
-    else if (rc != FW_ENOTFOUND)
-        return rc;
-    json_decref(doc), doc = NULL;
-    if (ok && job_doc && (url = results_url(b, job_doc))) {
-        rc = get_doc(b, url, "results", &doc, err);
-        free(url);
-        if (rc == FW_OK)
-            ok = p0_of_result(doc, IONQ_PROBABILITIES_V1, p0);
-        else if (rc != FW_ENOTFOUND)
-            return rc;
-        json_decref(doc), doc = NULL;
-    }
-    for (size_t f = 0; ok && job_doc && f < N_RESULT_FORMATS; f++) {
+    int rc = try_result(b, url, "results", IONQ_PROBABILITIES_V1, p0, &ok, err);
+    if (rc == FW_OK && ok && job_doc && (url = results_url(b, job_doc)))
+        rc = try_result(b, url, "results", IONQ_PROBABILITIES_V1, p0, &ok, err);
+    for (size_t f = 0; rc == FW_OK && ok && job_doc && f < N_RESULT_FORMATS; f++) {
         const char *aid = artifact_id(job_doc, result_formats[f].artifact);
         if (!aid)
             continue;
@@ -506,15 +506,10 @@ static int fetch_single(struct ionq_backend *b, const char *id, const json_t *jo
         snprintf(suffix, sizeof suffix, "/artifacts/%s", aid);
         if (!(url = url_of(b, id, suffix)))
             return FW_ENOMEM;
-        rc = get_doc(b, url, "a result artifact", &doc, err);
-        free(url);
-        if (rc == FW_OK) {
-            ok = p0_of_result(doc, (enum ionq_result_format)f, p0);
-        } else if (rc != FW_ENOTFOUND) {
-            return rc;
-        }
-        json_decref(doc), doc = NULL;
+        rc = try_result(b, url, "a result artifact", (enum ionq_result_format)f, p0, &ok, err);
     }
+    if (rc)
+        return rc;
     if (ok)
         return fw_error_set(err, FW_EIO, "IonQ job %s completed but no usable results were found",
                             id);
