@@ -76,6 +76,11 @@ struct cj_provider {
                        const char *what, fw_error *err);
 };
 
+/* A zeroed cloud backend struct of `size` bytes (it starts with a struct cj_cloud) with its ops
+ * and provider set, libcurl initialised; NULL when out of memory. Freed by the backend's destroy.
+ */
+void *cj_cloud_new(size_t size, const struct qbackend_ops *ops, const struct cj_provider *provider);
+
 /* A job of n circuits, shots each, split into sub-jobs of at most `per` circuits, all in
  * `initial` state. Returns 0 or FW_ENOMEM. */
 int cj_job_new(size_t n, int shots, size_t per, enum qjob_state initial, struct cj_job **out);

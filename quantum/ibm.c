@@ -708,12 +708,9 @@ int ibm_backend_create(const struct ibm_config *cfg, struct qbackend **out, fw_e
     const char *iam_url = cfg->iam_url ? cfg->iam_url : IBM_DEFAULT_IAM_URL;
     if (!cj_http_url(api_url) || !cj_http_url(iam_url))
         return fw_error_set(err, FW_EINVAL, "the IBM URLs must start with https:// or http://");
-    hc_global_init();
-    struct ibm_backend *b = calloc(1, sizeof *b);
+    struct ibm_backend *b = cj_cloud_new(sizeof *b, &ibm_ops, &ibm_cloud);
     if (!b)
         return FW_ENOMEM;
-    b->cloud.base.ops = &ibm_ops;
-    b->cloud.provider = &ibm_cloud;
     if (pthread_mutex_init(&b->lock, NULL)) {
         free(b);
         return FW_ENOMEM;

@@ -744,12 +744,9 @@ int ionq_backend_create(const struct ionq_config *cfg, struct qbackend **out, fw
     const char *scheme_end = strstr(base_url, "://");
     if (!cj_http_url(base_url))
         return fw_error_set(err, FW_EINVAL, "the IonQ URL must start with https:// or http://");
-    hc_global_init();
-    struct ionq_backend *b = calloc(1, sizeof *b);
+    struct ionq_backend *b = cj_cloud_new(sizeof *b, &ionq_ops, &ionq_cloud);
     if (!b)
         return FW_ENOMEM;
-    b->cloud.base.ops = &ionq_ops;
-    b->cloud.provider = &ionq_cloud;
     size_t base_len = strlen(base_url);
     while (base_len && base_url[base_len - 1] == '/')
         base_len--;
