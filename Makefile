@@ -113,6 +113,18 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_UTIL) $(TEST_UTIL) $
 	$(CC) $(ALL_CFLAGS) $(test_cflags) -Itests/unit -o $@ $< $(INTEG_UTIL) $(TEST_UTIL) $(LIB) \
 	    $(ALL_LDFLAGS) $(test_libs) $(dep_libs)
 
+# The fake clouds (tests/fakes/): a test that includes fake_ibm.c or fake_ionq.c links their
+# shared HTTP core, fake_http.c, and is rebuilt when a fake changes.
+FAKE_HTTP        := tests/fakes/fake_http.c
+FAKE_SRCS        := $(wildcard tests/fakes/*.[ch])
+FAKE_USERS       := $(shell grep -l '^\#include ".*fakes/fake_[a-z]*\.c"' $(UNIT_SRCS) $(INTEG_SRCS))
+FAKE_UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(filter tests/unit/%,$(FAKE_USERS)))
+FAKE_INTEG_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,\
+                      $(filter tests/integration/%,$(FAKE_USERS)))
+$(FAKE_UNIT_TESTS) $(FAKE_INTEG_TESTS): $(FAKE_SRCS)
+$(FAKE_UNIT_TESTS): private UNIT_UTIL += $(FAKE_HTTP)
+$(FAKE_INTEG_TESTS): private INTEG_UTIL += $(FAKE_HTTP)
+
 # The fault-injection test (tests/integration/test_faults.c) counts and fails the library's
 # allocations: its calls to these functions go to the test's __wrap_* (static objects only, so the
 # sanitizers' interceptors stay underneath).

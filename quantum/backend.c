@@ -1,5 +1,6 @@
 /* backend — the backend interface's driver, and the local exact and sampler backends with their
- * noise model (see backend.h). */
+ * noise model (see backend.h). The caller owns the backends and jobs (qbackend_destroy,
+ * qjob_free); a local job owns its result arrays; qbackend_run frees the job it submits. */
 #include "quantum/backend.h"
 #include "model/rng.h"
 

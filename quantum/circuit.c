@@ -1,4 +1,5 @@
-/* circuit — single-qubit circuits, ZYZ fusion and wire forms (see circuit.h). */
+/* circuit — single-qubit circuits, ZYZ fusion and wire forms (see circuit.h). Plain values in
+ * and out, written into the caller's buffers; nothing is allocated. */
 #include "quantum/circuit.h"
 
 #include <math.h>

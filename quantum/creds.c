@@ -1,4 +1,5 @@
-/* creds — cloud credentials from the environment or a private file (see creds.h). */
+/* creds — cloud credentials from the environment or a private file (see creds.h). Values go into
+ * the caller's buffers; a credentials file's text read here is wiped before it is freed. */
 #include "quantum/creds.h"
 
 #include <ctype.h>

@@ -1,4 +1,5 @@
-/* evaluator — model circuits through a quantum backend (see evaluator.h). */
+/* evaluator — model circuits through a quantum backend (see evaluator.h). It borrows the
+ * backend and allocates only the circuits of one batch, freed before it returns. */
 #include "quantum/evaluator.h"
 
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* factory — backends by name (see factory.h). */
+/* factory — backends by name (see factory.h). The caller owns the backend it opens; the
+ * credentials read for it are wiped once the backend has its own copy. */
 #include "quantum/factory.h"
 #include "quantum/creds.h"
 #include "quantum/ibm.h"

@@ -1,4 +1,5 @@
-/* http_client — libcurl exchanges with timeouts, size caps and retries (see http_client.h). */
+/* http_client — libcurl exchanges with timeouts, size caps and retries (see http_client.h). The
+ * request is the caller's; a response's body and JSON are the caller's until hc_response_free. */
 #include "quantum/http_client.h"
 
 #include <curl/curl.h>

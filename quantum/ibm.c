@@ -1,26 +1,26 @@
 /* ibm — the IBM Quantum Qiskit Runtime REST backend (see ibm.h; protocol: quantum-apis.md §3,
- * §5). */
+ * §5): IAM tokens, the requests and their errors, paced job creation with the look-up by tag,
+ * polling, results, cancel. The batch of jobs itself (sub-jobs, the poll round, cancel, ids,
+ * free) is cloud_job's; the result scanner is ibm_samples'. The backend owns its copies of the
+ * configuration and secrets (wiped on destroy); a job is the caller's until job_free. */
 #include "quantum/ibm.h"
+#include "quantum/cloud_job.h"
 #include "quantum/creds.h"
 #include "quantum/http_client.h"
+#include "quantum/ibm_samples.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
-
-#define ID_MAX  96
-#define TAG_MAX 48
 
 struct ibm_backend {
-    struct qbackend base;
+    struct cj_cloud cloud; /* first: a struct qbackend * of it is one of these */
     char *iam_url, *api_url, *api_key, *crn, *device, *api_version;
     char *crn_header, *version_header;
     int qubit, timeout, max_attempts, margin;
@@ -31,20 +31,6 @@ struct ibm_backend {
     time_t token_expiry; /* epoch seconds */
     double *creates;     /* monotonic times of the last jobs_per_window creations */
     int jobs_per_window, ring_pos;
-};
-
-struct ibm_sub {
-    char id[ID_MAX];
-    char tag[TAG_MAX];
-    size_t first, count;
-    enum qjob_state state;
-    char *body; /* the create request until the job exists */
-};
-
-struct ibm_job {
-    size_t n, n_subs;
-    int shots;
-    struct ibm_sub *subs;
 };
 
 static const int retry_statuses[] = {429, 500, 502, 503, 504, 520, 521, 522, 524};
@@ -145,14 +131,6 @@ static int auth_header(struct ibm_backend *b, int renew, char **out, fw_error *e
     return rc;
 }
 
-static void free_secret(char *s)
-{
-    if (s) {
-        creds_wipe(s, strlen(s));
-        free(s);
-    }
-}
-
 /* ---- API requests -------------------------------------------------------------------------- */
 
 static void scrub(struct ibm_backend *b, char *msg)
@@ -191,7 +169,7 @@ static int api_call(struct ibm_backend *b, const char *method, const char *url, 
                                   want_json};
         hc_response_free(resp);
         rc = hc_send_retry(&req, &policy, resp, err);
-        free_secret(auth);
+        cj_free_secret(auth);
         if (rc || resp->status != 401)
             break;
         if (renew) /* a fresh token refused too */
@@ -233,18 +211,8 @@ static int answer_error(struct ibm_backend *b, const char *what, const struct hc
     if (s == 429)
         return fw_error_set(err, FW_EIO, "IBM Quantum is rate limiting %s (HTTP 429)%s", what,
                             detail);
-    int code_rc = s == 400 || s == 413 || s == 422 ? FW_EINVAL
-                  : s == 404                       ? FW_ENOTFOUND
-                  : s == 409                       ? FW_ECONFLICT
-                                                   : FW_EIO;
-    return fw_error_set(err, code_rc, "IBM Quantum answered HTTP %ld on %s%s", s, what, detail);
-}
-
-static int valid_id(const char *id)
-{
-    size_t len = id ? strlen(id) : 0;
-    return len > 0 && len < ID_MAX &&
-           strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == len;
+    return fw_error_set(err, cj_status_code(s), "IBM Quantum answered HTTP %ld on %s%s", s, what,
+                        detail);
 }
 
 static char *job_url(struct ibm_backend *b, const char *id, const char *suffix)
@@ -279,11 +247,7 @@ static void plan(struct qbackend *base, size_t n, int shots, struct qplan *p)
 {
     struct ibm_backend *b = (struct ibm_backend *)base;
     size_t per = shots > 0 ? (size_t)(b->max_exec / shots) : n;
-    if (per < 1)
-        per = 1;
-    p->circuits = n;
-    p->jobs = (n + per - 1) / per;
-    p->shots_total = (uint64_t)n * (uint64_t)(shots > 0 ? shots : 0);
+    cj_plan(n, shots, per < 1 ? 1 : per, p);
 }
 
 static char *create_body(struct ibm_backend *b, const struct qcircuit *c, size_t first,
@@ -356,7 +320,7 @@ static int find_by_tag(struct ibm_backend *b, const char *tag, char *id, size_t 
                     found = json_string_value(json_object_get(j, "id"));
             }
         }
-        if (found && valid_id(found))
+        if (found && cj_valid_id(found))
             snprintf(id, size, "%s", found);
         else
             rc = FW_ENOTFOUND;
@@ -367,7 +331,7 @@ static int find_by_tag(struct ibm_backend *b, const char *tag, char *id, size_t 
 
 /* Creates one job. An ambiguous failure (no answer, a 5xx, a body that is not JSON) is followed
  * by a look-up of the job's tag before any retry, so the batch never runs twice. */
-static int create_sub(struct ibm_backend *b, struct ibm_sub *sub, fw_error *err)
+static int create_sub(struct ibm_backend *b, struct cj_sub *sub, fw_error *err)
 {
     char *url = job_url(b, "", "");
     int rc = FW_OK;
@@ -385,7 +349,7 @@ static int create_sub(struct ibm_backend *b, struct ibm_sub *sub, fw_error *err)
             /* out of memory, or an answer too big: final */
         } else if (hc_ok(resp.status)) {
             const char *id = json_string_value(json_object_get(resp.json, "id"));
-            if (valid_id(id))
+            if (cj_valid_id(id))
                 snprintf(sub->id, sizeof sub->id, "%s", id);
             else
                 rc = fw_error_set(err, FW_EIO, "IBM Quantum accepted a job without a usable id");
@@ -430,24 +394,19 @@ static int create_sub(struct ibm_backend *b, struct ibm_sub *sub, fw_error *err)
     return rc;
 }
 
-static int cancel_subs(struct ibm_backend *b, struct ibm_job *job, fw_error *err);
-static void job_free(struct qjob *j);
-
+/* "fwpcast-<8 hex digits>-<k>": the tag of the batch's k-th job. */
 static void make_tag(char *tag, size_t size, size_t k)
 {
-    static atomic_uint counter;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    unsigned mix = (unsigned)ts.tv_nsec ^ ((unsigned)ts.tv_sec << 7) ^ ((unsigned)getpid() << 16) ^
-                   (atomic_fetch_add(&counter, 1) * 2654435761u);
-    snprintf(tag, size, "fwpcast-%08x-%zu", mix, k);
+    char hex[16];
+    cj_make_tag(hex, sizeof hex);
+    snprintf(tag, size, "fwpcast-%s-%zu", hex, k);
 }
 
 /* Creates the batch's pending jobs while the pacing allows. */
-static int create_pending(struct ibm_backend *b, struct ibm_job *job, fw_error *err)
+static int create_pending(struct ibm_backend *b, struct cj_job *job, fw_error *err)
 {
     for (size_t k = 0; k < job->n_subs; k++) {
-        struct ibm_sub *sub = &job->subs[k];
+        struct cj_sub *sub = &job->subs[k];
         if (!sub->body)
             continue;
         if (!pace_take(b))
@@ -466,23 +425,12 @@ static int submit(struct qbackend *base, const struct qcircuit *c, size_t n, int
     if (shots < 1 || shots > b->max_exec)
         return fw_error_set(err, FW_ERANGE, "IBM takes 1 to %ld shots per circuit, not %d",
                             b->max_exec, shots);
-    struct ibm_job *job = calloc(1, sizeof *job);
-    if (!job)
-        return FW_ENOMEM;
-    size_t per = (size_t)(b->max_exec / shots);
-    job->n = n;
-    job->shots = shots;
-    job->n_subs = (n + per - 1) / per;
-    int rc = FW_OK;
-    if (job->n_subs && !(job->subs = calloc(job->n_subs, sizeof *job->subs))) {
-        free(job);
-        return FW_ENOMEM;
-    }
+    struct cj_job *job;
+    int rc = cj_job_new(n, shots, (size_t)(b->max_exec / shots), QJOB_QUEUED, &job);
+    if (rc)
+        return rc;
     for (size_t k = 0; k < job->n_subs; k++) {
-        struct ibm_sub *sub = &job->subs[k];
-        sub->first = k * per;
-        sub->count = n - sub->first < per ? n - sub->first : per;
-        sub->state = QJOB_QUEUED;
+        struct cj_sub *sub = &job->subs[k];
         make_tag(sub->tag, sizeof sub->tag, k);
         sub->body = create_body(b, c, sub->first, sub->count, shots, sub->tag, &rc, err);
         if (!sub->body)
@@ -491,8 +439,7 @@ static int submit(struct qbackend *base, const struct qcircuit *c, size_t n, int
     rc = create_pending(b, job, err);
 cleanup:
     if (rc) {
-        cancel_subs(b, job, NULL);
-        job_free((struct qjob *)job);
+        cj_discard(&b->cloud, job);
         return rc;
     }
     *out = (struct qjob *)job;
@@ -501,7 +448,7 @@ cleanup:
 
 /* ---- poll ---------------------------------------------------------------------------------- */
 
-static int fail_message(struct ibm_backend *b, const struct ibm_sub *sub, const json_t *doc,
+static int fail_message(struct ibm_backend *b, const struct cj_sub *sub, const json_t *doc,
                         fw_error *err)
 {
     const json_t *st = json_object_get(doc, "state");
@@ -524,329 +471,75 @@ static int fail_message(struct ibm_backend *b, const struct ibm_sub *sub, const 
     return fw_error_set(err, FW_EIO, "IBM job %s failed: %s", sub->id, why);
 }
 
+/* One created job's state.status (cj_provider.poll_one); "Cancelled - Ran too long" (1305) is
+ * a failure. */
+static int poll_one(struct cj_cloud *c, struct cj_sub *sub, fw_error *err)
+{
+    struct ibm_backend *b = (struct ibm_backend *)c;
+    char *url = job_url(b, sub->id, "?exclude_params=true");
+    if (!url)
+        return FW_ENOMEM;
+    struct hc_response resp;
+    int rc = api_call(b, "GET", url, NULL, 1, 1, &resp, err);
+    free(url);
+    if (rc == FW_OK && !hc_ok(resp.status)) {
+        char what[CJ_ID_MAX + 8];
+        snprintf(what, sizeof what, "job %s", sub->id);
+        rc = answer_error(b, what, &resp, err);
+    }
+    if (rc) {
+        hc_response_free(&resp);
+        return rc;
+    }
+    const json_t *st = json_object_get(resp.json, "state");
+    const char *status = json_string_value(json_object_get(st, "status"));
+    const char *top = json_string_value(json_object_get(resp.json, "status"));
+    if (!status)
+        status = top;
+    const json_t *code = json_object_get(st, "reason_code");
+    int ran_too_long = (top && !strcasecmp(top, "Cancelled - Ran too long")) ||
+                       (status && !strcasecmp(status, "Cancelled - Ran too long")) ||
+                       (json_is_integer(code) && json_integer_value(code) == 1305);
+    if (!status) {
+        rc = fw_error_set(err, FW_EIO, "IBM job %s has no status", sub->id);
+    } else if (ran_too_long) {
+        sub->state = QJOB_FAILED;
+        rc = fw_error_set(err, FW_EIO, "IBM job %s ran too long and was cancelled (code 1305)",
+                          sub->id);
+    } else if (!strcasecmp(status, "Failed")) {
+        sub->state = QJOB_FAILED;
+        rc = fail_message(b, sub, resp.json, err);
+    } else if (!strcasecmp(status, "Queued")) {
+        sub->state = QJOB_QUEUED;
+    } else if (!strcasecmp(status, "Running")) {
+        sub->state = QJOB_RUNNING;
+    } else if (!strcasecmp(status, "Completed")) {
+        sub->state = QJOB_DONE;
+    } else if (!strcasecmp(status, "Cancelled")) {
+        sub->state = QJOB_CANCELLED;
+    } else {
+        rc = fw_error_set(err, FW_EIO, "IBM job %s has an unknown status '%.40s'", sub->id, status);
+    }
+    hc_response_free(&resp);
+    return rc;
+}
+
+/* Creates what the pacing now allows of the batch, then a round over the jobs that exist. */
 static int poll(struct qbackend *base, struct qjob *j, enum qjob_state *state, fw_error *err)
 {
     struct ibm_backend *b = (struct ibm_backend *)base;
-    struct ibm_job *job = (struct ibm_job *)j;
+    struct cj_job *job = (struct cj_job *)j;
     int rc = create_pending(b, job, err);
     if (rc) {
-        cancel_subs(b, job, NULL);
+        cj_cancel(&b->cloud, job, NULL);
         return rc;
     }
-    for (size_t k = 0; k < job->n_subs; k++) {
-        struct ibm_sub *sub = &job->subs[k];
-        if (sub->body || (sub->state != QJOB_QUEUED && sub->state != QJOB_RUNNING))
-            continue;
-        char *url = job_url(b, sub->id, "?exclude_params=true");
-        if (!url)
-            return FW_ENOMEM;
-        struct hc_response resp;
-        rc = api_call(b, "GET", url, NULL, 1, 1, &resp, err);
-        free(url);
-        if (rc == FW_OK && !hc_ok(resp.status)) {
-            char what[ID_MAX + 8];
-            snprintf(what, sizeof what, "job %s", sub->id);
-            rc = answer_error(b, what, &resp, err);
-        }
-        if (rc) {
-            hc_response_free(&resp);
-            cancel_subs(b, job, NULL); /* the batch cannot complete: stop paying for it */
-            return rc;
-        }
-        const json_t *st = json_object_get(resp.json, "state");
-        const char *status = json_string_value(json_object_get(st, "status"));
-        const char *top = json_string_value(json_object_get(resp.json, "status"));
-        if (!status)
-            status = top;
-        const json_t *code = json_object_get(st, "reason_code");
-        int ran_too_long = (top && !strcasecmp(top, "Cancelled - Ran too long")) ||
-                           (status && !strcasecmp(status, "Cancelled - Ran too long")) ||
-                           (json_is_integer(code) && json_integer_value(code) == 1305);
-        if (!status) {
-            rc = fw_error_set(err, FW_EIO, "IBM job %s has no status", sub->id);
-        } else if (ran_too_long) {
-            sub->state = QJOB_FAILED;
-            rc = fw_error_set(err, FW_EIO, "IBM job %s ran too long and was cancelled (code 1305)",
-                              sub->id);
-        } else if (!strcasecmp(status, "Failed")) {
-            sub->state = QJOB_FAILED;
-            rc = fail_message(b, sub, resp.json, err);
-        } else if (!strcasecmp(status, "Queued")) {
-            sub->state = QJOB_QUEUED;
-        } else if (!strcasecmp(status, "Running")) {
-            sub->state = QJOB_RUNNING;
-        } else if (!strcasecmp(status, "Completed")) {
-            sub->state = QJOB_DONE;
-        } else if (!strcasecmp(status, "Cancelled")) {
-            sub->state = QJOB_CANCELLED;
-        } else {
-            rc = fw_error_set(err, FW_EIO, "IBM job %s has an unknown status '%.40s'", sub->id,
-                              status);
-        }
-        hc_response_free(&resp);
-        if (rc) {
-            cancel_subs(b, job, NULL);
-            if (sub->state == QJOB_FAILED)
-                *state = QJOB_FAILED;
-            return rc;
-        }
-    }
-    int any_running = 0, any_queued = 0, any_cancelled = 0;
-    for (size_t k = 0; k < job->n_subs; k++) {
-        enum qjob_state s = job->subs[k].state;
-        any_running |= s == QJOB_RUNNING;
-        any_queued |= s == QJOB_QUEUED;
-        any_cancelled |= s == QJOB_CANCELLED || s == QJOB_FAILED;
-    }
-    if (any_cancelled && (any_running || any_queued))
-        cancel_subs(b, job, NULL);
-    *state = any_cancelled ? QJOB_CANCELLED
-             : any_running ? QJOB_RUNNING
-             : any_queued  ? QJOB_QUEUED
-                           : QJOB_DONE;
-    return FW_OK;
-}
-
-/* ---- results: a streaming count of the hex samples ----------------------------------------- */
-
-struct scan {
-    const char *p, *end;
-};
-
-static void ws(struct scan *s)
-{
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-        s->p++;
-}
-
-static int eat(struct scan *s, char c)
-{
-    ws(s);
-    if (s->p < s->end && *s->p == c) {
-        s->p++;
-        return 1;
-    }
-    return 0;
-}
-
-/* A string token; raw and len give its undecoded content. */
-static int string(struct scan *s, const char **raw, size_t *len)
-{
-    ws(s);
-    if (s->p >= s->end || *s->p != '"')
-        return -1;
-    const char *start = ++s->p;
-    while (s->p < s->end && *s->p != '"') {
-        if ((unsigned char)*s->p < 0x20)
-            return -1;
-        if (*s->p == '\\') {
-            if (++s->p >= s->end)
-                return -1;
-        }
-        s->p++;
-    }
-    if (s->p >= s->end)
-        return -1;
-    *raw = start;
-    *len = (size_t)(s->p - start);
-    s->p++;
-    return 0;
-}
-
-static int skip_value(struct scan *s, int depth)
-{
-    const char *raw;
-    size_t len;
-    if (depth > 64)
-        return -1;
-    ws(s);
-    if (s->p >= s->end)
-        return -1;
-    char c = *s->p;
-    if (c == '"')
-        return string(s, &raw, &len);
-    if (c == '{' || c == '[') {
-        char close = c == '{' ? '}' : ']';
-        s->p++;
-        if (eat(s, close))
-            return 0;
-        do {
-            if (c == '{' && (string(s, &raw, &len) || !eat(s, ':')))
-                return -1;
-            if (skip_value(s, depth + 1))
-                return -1;
-        } while (eat(s, ','));
-        return eat(s, close) ? 0 : -1;
-    }
-    static const char *const words[] = {"true", "false", "null"};
-    for (size_t i = 0; i < 3; i++) {
-        size_t wl = strlen(words[i]);
-        if ((size_t)(s->end - s->p) >= wl && !memcmp(s->p, words[i], wl)) {
-            s->p += wl;
-            return 0;
-        }
-    }
-    const char *start = s->p;
-    if (*s->p == '-')
-        s->p++;
-    while (s->p < s->end && ((*s->p >= '0' && *s->p <= '9') || *s->p == '.' || *s->p == 'e' ||
-                             *s->p == 'E' || *s->p == '+' || *s->p == '-'))
-        s->p++;
-    return s->p > start && (s->p[-1] >= '0' && s->p[-1] <= '9') ? 0 : -1;
-}
-
-static int key_is(const char *raw, size_t len, const char *name)
-{
-    return len == strlen(name) && !memcmp(raw, name, len);
-}
-
-/* {"samples": ["0x0", ...], "num_bits": 1} */
-static int count_register(struct scan *s, uint64_t *zeros, uint64_t *total)
-{
-    const char *raw;
-    size_t len;
-    int seen = 0;
-    if (!eat(s, '{'))
-        return -1;
-    if (eat(s, '}'))
-        return -1;
-    do {
-        if (string(s, &raw, &len) || !eat(s, ':'))
-            return -1;
-        if (!key_is(raw, len, "samples")) {
-            if (skip_value(s, 3))
-                return -1;
-            continue;
-        }
-        if (!eat(s, '['))
-            return -1;
-        seen = 1;
-        if (eat(s, ']'))
-            continue;
-        do {
-            if (string(s, &raw, &len))
-                return -1;
-            if (len < 3 || raw[0] != '0' || (raw[1] != 'x' && raw[1] != 'X'))
-                return -1;
-            int digit = 0;
-            for (size_t i = 2; i < len; i++) {
-                char c = raw[i];
-                if (c >= '0' && c <= '9')
-                    digit = c - '0';
-                else if (c >= 'a' && c <= 'f')
-                    digit = c - 'a' + 10;
-                else if (c >= 'A' && c <= 'F')
-                    digit = c - 'A' + 10;
-                else
-                    return -1;
-            }
-            *zeros += (digit & 1) == 0; /* bit 0 is the register's bit 0 */
-            *total += 1;
-        } while (eat(s, ','));
-        if (!eat(s, ']'))
-            return -1;
-    } while (eat(s, ','));
-    return eat(s, '}') && seen ? 0 : -1;
-}
-
-/* {"data": {"c": {...}}, "metadata": {...}}: register c, else the only register. */
-static int count_pub(struct scan *s, uint64_t *zeros, uint64_t *total)
-{
-    const char *raw;
-    size_t len;
-    int have_c = 0, others = 0, data = 0;
-    uint64_t cz = 0, ct = 0, oz = 0, ot = 0;
-    if (!eat(s, '{'))
-        return -1;
-    if (eat(s, '}'))
-        return -1;
-    do {
-        if (string(s, &raw, &len) || !eat(s, ':'))
-            return -1;
-        if (!key_is(raw, len, "data")) {
-            if (skip_value(s, 2))
-                return -1;
-            continue;
-        }
-        data = 1;
-        if (!eat(s, '{'))
-            return -1;
-        if (eat(s, '}'))
-            continue;
-        do {
-            if (string(s, &raw, &len) || !eat(s, ':'))
-                return -1;
-            if (key_is(raw, len, "c")) {
-                have_c = 1;
-                if (count_register(s, &cz, &ct))
-                    return -1;
-            } else {
-                others++;
-                if (count_register(s, &oz, &ot))
-                    return -1;
-            }
-        } while (eat(s, ','));
-        if (!eat(s, '}'))
-            return -1;
-    } while (eat(s, ','));
-    if (!eat(s, '}') || !data)
-        return -1;
-    if (have_c) {
-        *zeros = cz, *total = ct;
-    } else if (others == 1) {
-        *zeros = oz, *total = ot;
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
-int ibm_count_samples(const char *text, size_t len, size_t n_pubs, uint64_t *zeros,
-                      uint64_t *totals)
-{
-    struct scan s = {text, text + len};
-    const char *raw;
-    size_t klen, seen = 0;
-    int have_results = 0;
-    if (!eat(&s, '{'))
-        return FW_ECORRUPT;
-    if (!eat(&s, '}')) {
-        do {
-            if (string(&s, &raw, &klen) || !eat(&s, ':'))
-                return FW_ECORRUPT;
-            if (!key_is(raw, klen, "results")) {
-                if (skip_value(&s, 1))
-                    return FW_ECORRUPT;
-                continue;
-            }
-            have_results = 1;
-            if (!eat(&s, '['))
-                return FW_ECORRUPT;
-            if (eat(&s, ']'))
-                continue;
-            do {
-                if (seen >= n_pubs)
-                    return FW_ECORRUPT;
-                uint64_t z = 0, t = 0;
-                if (count_pub(&s, &z, &t))
-                    return FW_ECORRUPT;
-                zeros[seen] = z;
-                totals[seen] = t;
-                seen++;
-            } while (eat(&s, ','));
-            if (!eat(&s, ']'))
-                return FW_ECORRUPT;
-        } while (eat(&s, ','));
-        if (!eat(&s, '}'))
-            return FW_ECORRUPT;
-    }
-    ws(&s);
-    return have_results && seen == n_pubs && s.p == s.end ? FW_OK : FW_ECORRUPT;
+    return cj_poll(&b->cloud, job, state, err);
 }
 
 /* ---- fetch --------------------------------------------------------------------------------- */
 
-static int fetch_sub(struct ibm_backend *b, const struct ibm_sub *sub, uint64_t *zeros,
+static int fetch_sub(struct ibm_backend *b, const struct cj_sub *sub, uint64_t *zeros,
                      uint64_t *totals, fw_error *err)
 {
     char *url = job_url(b, sub->id, "/results");
@@ -857,7 +550,7 @@ static int fetch_sub(struct ibm_backend *b, const struct ibm_sub *sub, uint64_t 
         struct hc_response resp;
         rc = api_call(b, "GET", url, NULL, 1, 0, &resp, err);
         if (rc == FW_OK && !hc_ok(resp.status)) {
-            char what[ID_MAX + 32];
+            char what[CJ_ID_MAX + 32];
             snprintf(what, sizeof what, "the results of job %s", sub->id);
             rc = answer_error(b, what, &resp, err);
             hc_response_free(&resp);
@@ -886,7 +579,7 @@ static int fetch_sub(struct ibm_backend *b, const struct ibm_sub *sub, uint64_t 
 static int fetch(struct qbackend *base, struct qjob *j, double *p0, uint64_t *zeros, fw_error *err)
 {
     struct ibm_backend *b = (struct ibm_backend *)base;
-    struct ibm_job *job = (struct ibm_job *)j;
+    struct cj_job *job = (struct cj_job *)j;
     size_t n = job->n ? job->n : 1;
     uint64_t *z = calloc(n, sizeof *z), *t = calloc(n, sizeof *t);
     int rc = FW_OK;
@@ -895,12 +588,9 @@ static int fetch(struct qbackend *base, struct qjob *j, double *p0, uint64_t *ze
         goto cleanup;
     }
     for (size_t k = 0; k < job->n_subs; k++) {
-        const struct ibm_sub *sub = &job->subs[k];
-        if (sub->state != QJOB_DONE) {
-            rc = fw_error_set(err, FW_ECONFLICT, "IBM job %s is %s, not done",
-                              sub->id[0] ? sub->id : "(not created)", qjob_state_name(sub->state));
+        const struct cj_sub *sub = &job->subs[k];
+        if ((rc = cj_sub_done(sub, "IBM", err)))
             goto cleanup;
-        }
         if ((rc = fetch_sub(b, sub, &z[sub->first], &t[sub->first], err)))
             goto cleanup;
     }
@@ -917,89 +607,38 @@ cleanup:
 
 /* ---- cancel and the rest ------------------------------------------------------------------- */
 
-static int cancel_subs(struct ibm_backend *b, struct ibm_job *job, fw_error *err)
+static char *cancel_url(struct cj_cloud *c, const struct cj_sub *sub)
 {
-    int first_rc = FW_OK;
-    for (size_t k = 0; k < job->n_subs; k++) {
-        struct ibm_sub *sub = &job->subs[k];
-        if (sub->body) { /* never created: nothing to stop */
-            free(sub->body);
-            sub->body = NULL;
-            sub->state = QJOB_CANCELLED;
-            continue;
-        }
-        if (!sub->id[0] || (sub->state != QJOB_QUEUED && sub->state != QJOB_RUNNING))
-            continue;
-        char *url = job_url(b, sub->id, "/cancel");
-        if (!url)
-            return FW_ENOMEM;
-        struct hc_response resp;
-        fw_error local;
-        fw_error_clear(&local);
-        int rc = api_call(b, "POST", url, NULL, 1, 0, &resp, &local);
-        free(url);
-        if (rc == FW_OK && hc_ok(resp.status)) {
-            sub->state = QJOB_CANCELLED;
-        } else if (rc == FW_OK && resp.status == 409) {
-            /* not cancellable: it has finished; the next poll says how */
-        } else if (rc == FW_OK) {
-            char what[ID_MAX + 24];
-            snprintf(what, sizeof what, "cancelling job %s", sub->id);
-            rc = answer_error(b, what, &resp, &local);
-        }
-        hc_response_free(&resp);
-        if (rc && first_rc == FW_OK) {
-            first_rc = rc;
-            if (err)
-                *err = local;
-        }
-    }
-    return first_rc;
+    return job_url((struct ibm_backend *)c, sub->id, "/cancel");
 }
 
-static int cancel(struct qbackend *base, struct qjob *j, fw_error *err)
+static int cancel_send(struct cj_cloud *c, const char *url, struct hc_response *resp, fw_error *err)
 {
-    return cancel_subs((struct ibm_backend *)base, (struct ibm_job *)j, err);
+    return api_call((struct ibm_backend *)c, "POST", url, NULL, 1, 0, resp, err);
 }
 
-static void job_ids(const struct qjob *j, char *buf, size_t size)
+static int cancel_read(struct cj_cloud *c, struct cj_sub *sub, const struct hc_response *resp,
+                       const char *what, fw_error *err)
 {
-    const struct ibm_job *job = (const struct ibm_job *)j;
-    size_t used = 0;
-    if (size)
-        buf[0] = '\0';
-    for (size_t k = 0; k < job->n_subs && used + 1 < size; k++) {
-        if (!job->subs[k].id[0])
-            continue;
-        int w = snprintf(buf + used, size - used, "%s%s", used ? "," : "", job->subs[k].id);
-        if (w < 0 || (size_t)w >= size - used) {
-            buf[used] = '\0';
-            break;
-        }
-        used += (size_t)w;
-    }
+    /* 409: not cancellable, it has finished; the next poll says how */
+    if (hc_ok(resp->status))
+        sub->state = QJOB_CANCELLED;
+    else if (resp->status != 409)
+        return answer_error((struct ibm_backend *)c, what, resp, err);
+    return FW_OK;
 }
 
-static void job_free(struct qjob *j)
-{
-    struct ibm_job *job = (struct ibm_job *)j;
-    if (!job)
-        return;
-    for (size_t k = 0; k < job->n_subs; k++)
-        free(job->subs[k].body);
-    free(job->subs);
-    free(job);
-}
+static const struct cj_provider ibm_cloud = {poll_one, 0, cancel_url, cancel_send, cancel_read};
 
 static void destroy(struct qbackend *base)
 {
     struct ibm_backend *b = (struct ibm_backend *)base;
     if (!b)
         return;
-    free_secret(b->api_key);
-    free_secret(b->crn);
-    free_secret(b->crn_header);
-    free_secret(b->token);
+    cj_free_secret(b->api_key);
+    cj_free_secret(b->crn);
+    cj_free_secret(b->crn_header);
+    cj_free_secret(b->token);
     free(b->iam_url);
     free(b->api_url);
     free(b->device);
@@ -1010,21 +649,8 @@ static void destroy(struct qbackend *base)
     free(b);
 }
 
-static const struct qbackend_ops ibm_ops = {"ibm", 1,      plan,    submit,   poll,
-                                            fetch, cancel, job_ids, job_free, destroy};
-
-static int printable(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 127)
-            return 0;
-    return 1;
-}
-
-static int http_url(const char *u)
-{
-    return !strncmp(u, "https://", 8) || !strncmp(u, "http://", 7);
-}
+static const struct qbackend_ops ibm_ops = {
+    "ibm", 1, plan, submit, poll, fetch, cj_cancel_op, cj_job_ids, cj_job_free, destroy};
 
 /* The region of a CRN (crn:v1:bluemix:public:quantum-computing:<region>:...), §3.1. */
 static int crn_region(const char *crn, char *region, size_t size)
@@ -1052,10 +678,10 @@ int ibm_backend_create(const struct ibm_config *cfg, struct qbackend **out, fw_e
     if (!cfg->crn || !*cfg->crn)
         return fw_error_set(err, FW_EINVAL, "IBM Quantum needs the instance CRN: set %s",
                             CREDS_IBM_CRN);
-    if (!printable(cfg->api_key))
+    if (!cj_printable(cfg->api_key))
         return fw_error_set(err, FW_EINVAL, "%s contains spaces or control characters",
                             CREDS_IBM_API_KEY);
-    if (!printable(cfg->crn) || strncmp(cfg->crn, "crn:", 4))
+    if (!cj_printable(cfg->crn) || strncmp(cfg->crn, "crn:", 4))
         return fw_error_set(err, FW_EINVAL, "%s must be an instance CRN (crn:v1:...)",
                             CREDS_IBM_CRN);
     if (!cfg->backend || !*cfg->backend)
@@ -1080,13 +706,11 @@ int ibm_backend_create(const struct ibm_config *cfg, struct qbackend **out, fw_e
         snprintf(default_api, sizeof default_api, "https://eu-de.quantum.cloud.ibm.com/api");
     const char *api_url = cfg->api_url ? cfg->api_url : default_api;
     const char *iam_url = cfg->iam_url ? cfg->iam_url : IBM_DEFAULT_IAM_URL;
-    if (!http_url(api_url) || !http_url(iam_url))
+    if (!cj_http_url(api_url) || !cj_http_url(iam_url))
         return fw_error_set(err, FW_EINVAL, "the IBM URLs must start with https:// or http://");
-    hc_global_init();
-    struct ibm_backend *b = calloc(1, sizeof *b);
+    struct ibm_backend *b = cj_cloud_new(sizeof *b, &ibm_ops, &ibm_cloud);
     if (!b)
         return FW_ENOMEM;
-    b->base.ops = &ibm_ops;
     if (pthread_mutex_init(&b->lock, NULL)) {
         free(b);
         return FW_ENOMEM;
@@ -1106,7 +730,7 @@ int ibm_backend_create(const struct ibm_config *cfg, struct qbackend **out, fw_e
     b->creates = malloc((size_t)b->jobs_per_window * sizeof *b->creates);
     if (!b->iam_url || !b->api_url || !b->api_key || !b->crn || !b->device || !b->api_version ||
         !b->crn_header || !b->version_header || !b->creates) {
-        destroy(&b->base);
+        destroy(&b->cloud.base);
         return FW_ENOMEM;
     }
     sprintf(b->crn_header, "Service-CRN: %s", cfg->crn);
@@ -1121,6 +745,6 @@ int ibm_backend_create(const struct ibm_config *cfg, struct qbackend **out, fw_e
     b->margin = cfg->token_refresh_margin_seconds > 0 ? cfg->token_refresh_margin_seconds : 300;
     b->max_exec =
         cfg->max_executions_per_job > 0 ? cfg->max_executions_per_job : IBM_MAX_EXECUTIONS;
-    *out = &b->base;
+    *out = &b->cloud.base;
     return FW_OK;
 }

@@ -7,7 +7,7 @@
  * is paced to jobs_per_minute per pacing window (the rest of a batch is created by later polls,
  * so neither submit nor poll sleeps for the pacing); jobs are polled on state.status and their
  * pure-JSON results are counted sample by sample ("0x0" / "0x1"), with a streaming scanner
- * rather than a JSON tree (a 10^7-shot result would not fit in memory as one).
+ * rather than a JSON tree (a 10^7-shot result would not fit in memory as one): ibm_samples.h.
  *
  * Every job carries a unique tag. When a create's answer is lost (a timeout, a 5xx, a body that
  * is not JSON), the client looks the tag up (GET /v1/jobs?tags=...) before trying again, so a
@@ -51,14 +51,5 @@ struct ibm_config {
 };
 
 int ibm_backend_create(const struct ibm_config *cfg, struct qbackend **out, fw_error *err);
-
-/* Counts the hex samples of a Sampler V2 pure-JSON result (§3.6): for each of n_pubs results,
- * the samples of register "c" (else of the only register), zeros[i] those with bit 0 clear and
- * totals[i] all of them. Returns 0, or FW_ECORRUPT when the text is not such a result. Its
- * structure is checked on the way (objects, arrays, strings, separators, nothing after the end)
- * but not all of JSON's grammar: skipped numbers, escapes and UTF-8 are not validated. On valid
- * JSON it agrees with a JSON parser (tests/fuzz/fuzz_ibm.c checks that). Exposed for tests. */
-int ibm_count_samples(const char *text, size_t len, size_t n_pubs, uint64_t *zeros,
-                      uint64_t *totals);
 
 #endif

@@ -1,43 +1,29 @@
-/* ionq — the IonQ REST v0.4 backend (see ionq.h; protocol: quantum-apis.md §2, §5). */
+/* ionq — the IonQ REST v0.4 backend (see ionq.h; protocol: quantum-apis.md §2, §5): the
+ * requests and their errors, job bodies, submit, the state of one job, results through their
+ * fallbacks, cancel. The batch of jobs itself (sub-jobs, the poll round, cancel, ids, free) is
+ * cloud_job's. The backend owns its copies of the configuration and the key (wiped on destroy);
+ * a job is the caller's until job_free. */
 #include "quantum/ionq.h"
+#include "quantum/cloud_job.h"
 #include "quantum/creds.h"
 #include "quantum/http_client.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#define ID_MAX 96
 
 struct ionq_backend {
-    struct qbackend base;
-    char *base_url; /* versioned base, no trailing slash */
-    char *origin;   /* scheme://host[:port], for the root-relative URLs IonQ returns */
+    struct cj_cloud cloud; /* first: a struct qbackend * of it is one of these */
+    char *base_url;        /* versioned base, no trailing slash */
+    char *origin;          /* scheme://host[:port], for the root-relative URLs IonQ returns */
     char *api_key;
     char *auth_header; /* "Authorization: apiKey <key>" */
     char *device, *noise_model;
     int noise_seed, debias, max_per_job, timeout, max_attempts;
     double retry_base;
-};
-
-struct ionq_sub {
-    char id[ID_MAX];
-    size_t first, count;
-    enum qjob_state state;
-    json_t *job; /* the job object once completed (results descriptors, child ids) */
-};
-
-struct ionq_job {
-    size_t n, n_subs;
-    int shots;
-    struct ionq_sub *subs;
-    char tag[24];
 };
 
 /* ---- requests ------------------------------------------------------------------------------ */
@@ -92,10 +78,7 @@ static int answer_error(struct ionq_backend *b, const char *what, const struct h
     json_decref(doc);
     hc_scrub(detail, b->api_key);
     long s = r->status;
-    int code = s == 400 || s == 401 || s == 403 || s == 413 || s == 422 ? FW_EINVAL
-               : s == 404                                               ? FW_ENOTFOUND
-               : s == 409                                               ? FW_ECONFLICT
-                                                                        : FW_EIO;
+    int code = cj_status_code(s);
     if (s == 401 || s == 403)
         return fw_error_set(err, code, "IonQ refused the API key (HTTP %ld) on %s%s: check %s", s,
                             what, detail, CREDS_IONQ_API_KEY);
@@ -105,20 +88,6 @@ static int answer_error(struct ionq_backend *b, const char *what, const struct h
     if (s < 200)
         return fw_error_set(err, FW_EIO, "IonQ gave an unexpected HTTP %ld on %s", s, what);
     return fw_error_set(err, code, "IonQ answered HTTP %ld on %s%s", s, what, detail);
-}
-
-static int valid_id(const char *id)
-{
-    size_t len = id ? strlen(id) : 0;
-    if (len == 0 || len >= ID_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return 1;
 }
 
 static char *url_of(struct ionq_backend *b, const char *id, const char *suffix)
@@ -224,26 +193,10 @@ cleanup:
     return text;
 }
 
-static void make_tag(char *tag, size_t size)
-{
-    static atomic_uint counter;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    unsigned mix = (unsigned)ts.tv_nsec ^ ((unsigned)ts.tv_sec << 7) ^ ((unsigned)getpid() << 16) ^
-                   (atomic_fetch_add(&counter, 1) * 2654435761u);
-    snprintf(tag, size, "%08x", mix);
-}
-
-static int cancel_subs(struct ionq_backend *b, struct ionq_job *job, fw_error *err);
-static void job_free(struct qjob *j);
-
 static void plan(struct qbackend *base, size_t n, int shots, struct qplan *p)
 {
     struct ionq_backend *b = (struct ionq_backend *)base;
-    size_t per = (size_t)b->max_per_job;
-    p->circuits = n;
-    p->jobs = (n + per - 1) / per;
-    p->shots_total = (uint64_t)n * (uint64_t)(shots > 0 ? shots : 0);
+    cj_plan(n, shots, (size_t)b->max_per_job, p);
 }
 
 static int submit(struct qbackend *base, const struct qcircuit *c, size_t n, int shots,
@@ -253,25 +206,12 @@ static int submit(struct qbackend *base, const struct qcircuit *c, size_t n, int
     if (shots < 1 || shots > IONQ_MAX_SHOTS)
         return fw_error_set(err, FW_ERANGE, "IonQ takes 1 to %d shots per circuit, not %d",
                             IONQ_MAX_SHOTS, shots);
-    int rc = FW_OK;
-    struct ionq_job *job = calloc(1, sizeof *job);
-    if (!job)
-        return FW_ENOMEM;
-    size_t per = (size_t)b->max_per_job;
-    job->n = n;
-    job->shots = shots;
-    job->n_subs = (n + per - 1) / per;
-    make_tag(job->tag, sizeof job->tag);
-    if (job->n_subs && !(job->subs = calloc(job->n_subs, sizeof *job->subs))) {
-        free(job);
-        return FW_ENOMEM;
-    }
-    for (size_t k = 0; k < job->n_subs; k++) {
-        struct ionq_sub *sub = &job->subs[k];
-        sub->first = k * per;
-        sub->count = n - sub->first < per ? n - sub->first : per;
-        sub->state = QJOB_CANCELLED; /* until created: nothing to poll or cancel */
-    }
+    struct cj_job *job;
+    /* until created, a sub-job is "cancelled": nothing to poll or cancel */
+    int rc = cj_job_new(n, shots, (size_t)b->max_per_job, QJOB_CANCELLED, &job);
+    if (rc)
+        return rc;
+    cj_make_tag(job->tag, sizeof job->tag);
     char *url = malloc(strlen(b->base_url) + 8);
     if (!url) {
         rc = FW_ENOMEM;
@@ -279,7 +219,7 @@ static int submit(struct qbackend *base, const struct qcircuit *c, size_t n, int
     }
     sprintf(url, "%s/jobs", b->base_url);
     for (size_t k = 0; k < job->n_subs; k++) {
-        struct ionq_sub *sub = &job->subs[k];
+        struct cj_sub *sub = &job->subs[k];
         char name[64];
         snprintf(name, sizeof name, "fwpcast-%s-%zu", job->tag, k);
         char *body = job_body(b, c, sub->first, sub->count, shots, name, job->tag, &rc, err);
@@ -301,7 +241,7 @@ static int submit(struct qbackend *base, const struct qcircuit *c, size_t n, int
             rc = answer_error(b, "creating a job", &resp, err);
         } else if (rc == FW_OK) {
             const char *id = json_string_value(json_object_get(resp.json, "id"));
-            if (!valid_id(id)) {
+            if (!cj_valid_id(id)) {
                 rc = fw_error_set(err, FW_EIO,
                                   "IonQ accepted job '%s' without a usable id; the job may exist",
                                   name);
@@ -317,8 +257,7 @@ static int submit(struct qbackend *base, const struct qcircuit *c, size_t n, int
 cleanup:
     free(url);
     if (rc) {
-        cancel_subs(b, job, NULL); /* what was already created */
-        job_free((struct qjob *)job);
+        cj_discard(&b->cloud, job);
         return rc;
     }
     *out = (struct qjob *)job;
@@ -353,7 +292,7 @@ static int get_job(struct ionq_backend *b, const char *id, json_t **out, fw_erro
     int rc = call(b, "GET", url, NULL, 1, &resp, err);
     free(url);
     if (rc == FW_OK && !hc_ok(resp.status)) {
-        char what[ID_MAX + 16];
+        char what[CJ_ID_MAX + 16];
         snprintf(what, sizeof what, "job %s", id);
         rc = answer_error(b, what, &resp, err);
     } else if (rc == FW_OK && !json_is_object(resp.json)) {
@@ -367,74 +306,41 @@ static int get_job(struct ionq_backend *b, const char *id, json_t **out, fw_erro
     return rc;
 }
 
-static int poll(struct qbackend *base, struct qjob *j, enum qjob_state *state, fw_error *err)
+/* One sub-job's state (cj_provider.poll_one); a completed job's object is kept for fetch. */
+static int poll_one(struct cj_cloud *c, struct cj_sub *sub, fw_error *err)
 {
-    struct ionq_backend *b = (struct ionq_backend *)base;
-    struct ionq_job *job = (struct ionq_job *)j;
-    int rc = FW_OK;
-    struct ionq_sub *failed = NULL;
-    char failure[300] = "";
-    for (size_t k = 0; k < job->n_subs; k++) {
-        struct ionq_sub *sub = &job->subs[k];
-        if (sub->state != QJOB_QUEUED && sub->state != QJOB_RUNNING)
-            continue;
-        json_t *doc = NULL;
-        if ((rc = get_job(b, sub->id, &doc, err))) {
-            cancel_subs(b, job, NULL); /* the batch cannot complete: stop paying for it */
-            return rc;
-        }
-        const char *status = json_string_value(json_object_get(doc, "status"));
-        enum qjob_state s = state_of(status);
-        if ((int)s < 0) {
-            rc = fw_error_set(err, FW_EIO, "IonQ job %s has an unknown status '%.40s'", sub->id,
-                              status ? status : "(none)");
-            json_decref(doc);
-            cancel_subs(b, job, NULL);
-            return rc;
-        }
-        sub->state = s;
-        if (s == QJOB_DONE) {
-            json_decref(sub->job);
-            sub->job = doc;
-            doc = NULL;
-        } else if (s == QJOB_FAILED && !failed) {
-            const json_t *f = json_object_get(doc, "failure");
-            const char *code = json_string_value(json_object_get(f, "code"));
-            const char *msg = json_string_value(json_object_get(f, "message"));
-            if (!msg)
-                msg = json_string_value(json_object_get(f, "error"));
-            snprintf(failure, sizeof failure, "%.60s%s%.200s", code ? code : "no failure code",
-                     msg ? ": " : "", msg ? msg : "");
-            hc_scrub(failure, b->api_key);
-            failed = sub;
-        }
+    struct ionq_backend *b = (struct ionq_backend *)c;
+    json_t *doc = NULL;
+    int rc = get_job(b, sub->id, &doc, err);
+    if (rc)
+        return rc;
+    const char *status = json_string_value(json_object_get(doc, "status"));
+    enum qjob_state s = state_of(status);
+    if ((int)s < 0) {
+        rc = fw_error_set(err, FW_EIO, "IonQ job %s has an unknown status '%.40s'", sub->id,
+                          status ? status : "(none)");
         json_decref(doc);
+        return rc;
     }
-    if (failed) {
-        char id[ID_MAX];
-        snprintf(id, sizeof id, "%s", failed->id);
-        cancel_subs(b, job, NULL); /* the rest of the batch is of no use now */
-        *state = QJOB_FAILED;
-        return fw_error_set(err, FW_EIO, "IonQ job %s failed: %s", id, failure);
+    sub->state = s;
+    if (s == QJOB_DONE) {
+        json_decref(sub->doc);
+        sub->doc = doc;
+        doc = NULL;
+    } else if (s == QJOB_FAILED) {
+        const json_t *f = json_object_get(doc, "failure");
+        const char *code = json_string_value(json_object_get(f, "code"));
+        const char *msg = json_string_value(json_object_get(f, "message"));
+        char failure[300];
+        if (!msg)
+            msg = json_string_value(json_object_get(f, "error"));
+        snprintf(failure, sizeof failure, "%.60s%s%.200s", code ? code : "no failure code",
+                 msg ? ": " : "", msg ? msg : "");
+        hc_scrub(failure, b->api_key);
+        rc = fw_error_set(err, FW_EIO, "IonQ job %s failed: %s", sub->id, failure);
     }
-    enum qjob_state all = QJOB_DONE;
-    int any_running = 0, any_queued = 0, any_cancelled = 0;
-    for (size_t k = 0; k < job->n_subs; k++) {
-        enum qjob_state s = job->subs[k].state;
-        any_running |= s == QJOB_RUNNING;
-        any_queued |= s == QJOB_QUEUED;
-        any_cancelled |= s == QJOB_CANCELLED || s == QJOB_FAILED;
-    }
-    if (any_cancelled)
-        all = QJOB_CANCELLED;
-    else if (any_running)
-        all = QJOB_RUNNING;
-    else if (any_queued)
-        all = QJOB_QUEUED;
-    if (all == QJOB_CANCELLED && (any_running || any_queued))
-        cancel_subs(b, job, NULL);
-    *state = all;
-    return FW_OK;
+    json_decref(doc);
+    return rc;
 }
 
 /* ---- fetch --------------------------------------------------------------------------------- */
@@ -564,51 +470,46 @@ static const char *artifact_id(const json_t *job_doc, const char *format)
 {
     const char *id = json_string_value(
         json_object_get(json_object_get(json_object_get(job_doc, "results"), format), "id"));
-    return valid_id(id) ? id : NULL;
+    return cj_valid_id(id) ? id : NULL;
+}
+
+/* Reads one candidate result document from url (freed here): 0 with *ok = 0 when it gave P(0);
+ * 0 with *ok left alone when it is not there (404, 400, 410); else the error. */
+static int try_result(struct ionq_backend *b, char *url, const char *what,
+                      enum ionq_result_format format, double *p0, int *ok, fw_error *err)
+{
+    json_t *doc = NULL;
+    int rc = get_doc(b, url, what, &doc, err);
+    free(url);
+    if (rc == FW_OK)
+        *ok = p0_of_result(doc, format, p0);
+    json_decref(doc);
+    return rc == FW_ENOTFOUND ? FW_OK : rc;
 }
 
 /* One circuit's P(0): the flat map of a single-circuit job, through the fallbacks. */
 static int fetch_single(struct ionq_backend *b, const char *id, const json_t *job_doc, double *p0,
                         fw_error *err)
 {
-    json_t *doc = NULL;
-    int rc, ok = -1;
+    int ok = -1;
     char *url = url_of(b, id, "/results/probabilities");
     if (!url)
         return FW_ENOMEM;
-    rc = get_doc(b, url, "results", &doc, err);
-    free(url);
-    if (rc == FW_OK)
-        ok = p0_of_result(doc, IONQ_PROBABILITIES_V1, p0);
-    else if (rc != FW_ENOTFOUND)
-        return rc;
-    json_decref(doc), doc = NULL;
-    if (ok && job_doc && (url = results_url(b, job_doc))) {
-        rc = get_doc(b, url, "results", &doc, err);
-        free(url);
-        if (rc == FW_OK)
-            ok = p0_of_result(doc, IONQ_PROBABILITIES_V1, p0);
-        else if (rc != FW_ENOTFOUND)
-            return rc;
-        json_decref(doc), doc = NULL;
-    }
-    for (size_t f = 0; ok && job_doc && f < N_RESULT_FORMATS; f++) {
+    int rc = try_result(b, url, "results", IONQ_PROBABILITIES_V1, p0, &ok, err);
+    if (rc == FW_OK && ok && job_doc && (url = results_url(b, job_doc)))
+        rc = try_result(b, url, "results", IONQ_PROBABILITIES_V1, p0, &ok, err);
+    for (size_t f = 0; rc == FW_OK && ok && job_doc && f < N_RESULT_FORMATS; f++) {
         const char *aid = artifact_id(job_doc, result_formats[f].artifact);
         if (!aid)
             continue;
-        char suffix[ID_MAX + 16];
+        char suffix[CJ_ID_MAX + 16];
         snprintf(suffix, sizeof suffix, "/artifacts/%s", aid);
         if (!(url = url_of(b, id, suffix)))
             return FW_ENOMEM;
-        rc = get_doc(b, url, "a result artifact", &doc, err);
-        free(url);
-        if (rc == FW_OK) {
-            ok = p0_of_result(doc, (enum ionq_result_format)f, p0);
-        } else if (rc != FW_ENOTFOUND) {
-            return rc;
-        }
-        json_decref(doc), doc = NULL;
+        rc = try_result(b, url, "a result artifact", (enum ionq_result_format)f, p0, &ok, err);
     }
+    if (rc)
+        return rc;
     if (ok)
         return fw_error_set(err, FW_EIO, "IonQ job %s completed but no usable results were found",
                             id);
@@ -627,7 +528,7 @@ static long child_index(const json_t *child_doc)
 /* Maps children to circuit indices: child_job_ids order (what IonQ's own client assumes),
  * spot-checked against the children's names; when a name contradicts the order, every child is
  * read and matched by name. order[i] = the child id of circuit i (borrowed from ids). */
-static int map_children(struct ionq_backend *b, const struct ionq_sub *sub, const json_t *ids,
+static int map_children(struct ionq_backend *b, const struct cj_sub *sub, const json_t *ids,
                         int by_name, const char **order, fw_error *err)
 {
     size_t n = sub->count;
@@ -635,7 +536,7 @@ static int map_children(struct ionq_backend *b, const struct ionq_sub *sub, cons
         return fw_error_set(err, FW_EIO, "IonQ job %s has %zu child jobs for %zu circuits", sub->id,
                             json_array_size(ids), n);
     for (size_t i = 0; i < n; i++)
-        if (!valid_id(json_string_value(json_array_get(ids, i))))
+        if (!cj_valid_id(json_string_value(json_array_get(ids, i))))
             return fw_error_set(err, FW_EIO, "IonQ job %s lists an invalid child job id", sub->id);
     size_t probes[3] = {0, n / 2, n - 1};
     int contradicted = by_name;
@@ -671,9 +572,9 @@ static int map_children(struct ionq_backend *b, const struct ionq_sub *sub, cons
     return FW_OK;
 }
 
-static int fetch_multi(struct ionq_backend *b, struct ionq_sub *sub, double *p0, fw_error *err)
+static int fetch_multi(struct ionq_backend *b, struct cj_sub *sub, double *p0, fw_error *err)
 {
-    const json_t *ids = json_object_get(sub->job, "child_job_ids");
+    const json_t *ids = json_object_get(sub->doc, "child_job_ids");
     const char **order = calloc(sub->count, sizeof *order);
     json_t *agg = NULL, *keys = NULL;
     char *url = NULL;
@@ -687,13 +588,13 @@ static int fetch_multi(struct ionq_backend *b, struct ionq_sub *sub, double *p0,
     }
     rc = get_doc(b, url, "results", &agg, err);
     free(url), url = NULL;
-    if (rc == FW_ENOTFOUND && (url = results_url(b, sub->job))) {
+    if (rc == FW_ENOTFOUND && (url = results_url(b, sub->doc))) {
         rc = get_doc(b, url, "results", &agg, err);
         free(url), url = NULL;
     }
-    const char *aid = artifact_id(sub->job, "ionq.result.probabilities-aggregate.json.v1");
+    const char *aid = artifact_id(sub->doc, "ionq.result.probabilities-aggregate.json.v1");
     if (rc == FW_ENOTFOUND && aid) {
-        char suffix[ID_MAX + 16];
+        char suffix[CJ_ID_MAX + 16];
         snprintf(suffix, sizeof suffix, "/artifacts/%s", aid);
         if (!(url = url_of(b, sub->id, suffix))) {
             rc = FW_ENOMEM;
@@ -745,22 +646,19 @@ cleanup:
 static int fetch(struct qbackend *base, struct qjob *j, double *p0, uint64_t *zeros, fw_error *err)
 {
     struct ionq_backend *b = (struct ionq_backend *)base;
-    struct ionq_job *job = (struct ionq_job *)j;
+    struct cj_job *job = (struct cj_job *)j;
     double *out = malloc((job->n ? job->n : 1) * sizeof *out);
     int rc = FW_OK;
     if (!out)
         return FW_ENOMEM;
     for (size_t k = 0; k < job->n_subs && rc == FW_OK; k++) {
-        struct ionq_sub *sub = &job->subs[k];
-        if (sub->state != QJOB_DONE) {
-            rc = fw_error_set(err, FW_ECONFLICT, "IonQ job %s is %s, not done", sub->id,
-                              qjob_state_name(sub->state));
+        struct cj_sub *sub = &job->subs[k];
+        if ((rc = cj_sub_done(sub, "IonQ", err)))
             break;
-        }
-        if (!sub->job && (rc = get_job(b, sub->id, &sub->job, err)))
+        if (!sub->doc && (rc = get_job(b, sub->id, &sub->doc, err)))
             break;
         if (sub->count == 1)
-            rc = fetch_single(b, sub->id, sub->job, &out[sub->first], err);
+            rc = fetch_single(b, sub->id, sub->doc, &out[sub->first], err);
         else
             rc = fetch_multi(b, sub, &out[sub->first], err);
     }
@@ -776,86 +674,39 @@ static int fetch(struct qbackend *base, struct qjob *j, double *p0, uint64_t *ze
 
 /* ---- cancel and the rest ------------------------------------------------------------------- */
 
-static int cancel_subs(struct ionq_backend *b, struct ionq_job *job, fw_error *err)
+static char *cancel_url(struct cj_cloud *c, const struct cj_sub *sub)
 {
-    int first_rc = FW_OK;
-    for (size_t k = 0; k < job->n_subs; k++) {
-        struct ionq_sub *sub = &job->subs[k];
-        if (sub->state != QJOB_QUEUED && sub->state != QJOB_RUNNING)
-            continue;
-        char *url = url_of(b, sub->id, "/status/cancel");
-        if (!url)
-            return FW_ENOMEM;
-        struct hc_response resp;
-        fw_error local;
-        int rc = call(b, "PUT", url, NULL, 0, &resp, &local);
-        free(url);
-        if (rc == FW_OK && hc_ok(resp.status)) {
-            json_t *doc = json_loadb(resp.body, resp.len, 0, NULL);
-            enum qjob_state s = state_of(json_string_value(json_object_get(doc, "status")));
-            /* cancelling a completed job is a no-op (§2.6): keep what it says */
-            sub->state = (int)s >= 0 && s != QJOB_QUEUED && s != QJOB_RUNNING ? s : QJOB_CANCELLED;
-            json_decref(doc);
-        } else if (rc == FW_OK) {
-            char what[ID_MAX + 24];
-            snprintf(what, sizeof what, "cancelling job %s", sub->id);
-            rc = answer_error(b, what, &resp, &local);
-        }
-        hc_response_free(&resp);
-        if (rc && first_rc == FW_OK) {
-            first_rc = rc;
-            if (err)
-                *err = local;
-        }
-    }
-    return first_rc;
+    return url_of((struct ionq_backend *)c, sub->id, "/status/cancel");
 }
 
-static int cancel(struct qbackend *base, struct qjob *j, fw_error *err)
+static int cancel_send(struct cj_cloud *c, const char *url, struct hc_response *resp, fw_error *err)
 {
-    return cancel_subs((struct ionq_backend *)base, (struct ionq_job *)j, err);
+    return call((struct ionq_backend *)c, "PUT", url, NULL, 0, resp, err);
 }
 
-static void job_ids(const struct qjob *j, char *buf, size_t size)
+static int cancel_read(struct cj_cloud *c, struct cj_sub *sub, const struct hc_response *resp,
+                       const char *what, fw_error *err)
 {
-    const struct ionq_job *job = (const struct ionq_job *)j;
-    size_t used = 0;
-    if (size)
-        buf[0] = '\0';
-    for (size_t k = 0; k < job->n_subs && used + 1 < size; k++) {
-        if (!job->subs[k].id[0])
-            continue;
-        int w = snprintf(buf + used, size - used, "%s%s", used ? "," : "", job->subs[k].id);
-        if (w < 0 || (size_t)w >= size - used) {
-            buf[used] = '\0'; /* no half ids */
-            break;
-        }
-        used += (size_t)w;
-    }
+    if (!hc_ok(resp->status))
+        return answer_error((struct ionq_backend *)c, what, resp, err);
+    json_t *doc = json_loadb(resp->body, resp->len, 0, NULL);
+    enum qjob_state s = state_of(json_string_value(json_object_get(doc, "status")));
+    /* cancelling a completed job is a no-op (§2.6): keep what it says */
+    sub->state = (int)s >= 0 && s != QJOB_QUEUED && s != QJOB_RUNNING ? s : QJOB_CANCELLED;
+    json_decref(doc);
+    return FW_OK;
 }
 
-static void job_free(struct qjob *j)
-{
-    struct ionq_job *job = (struct ionq_job *)j;
-    if (!job)
-        return;
-    for (size_t k = 0; k < job->n_subs; k++)
-        json_decref(job->subs[k].job);
-    free(job->subs);
-    free(job);
-}
+/* A failed job is reported once the rest of the round has been polled too. */
+static const struct cj_provider ionq_cloud = {poll_one, 1, cancel_url, cancel_send, cancel_read};
 
 static void destroy(struct qbackend *base)
 {
     struct ionq_backend *b = (struct ionq_backend *)base;
     if (!b)
         return;
-    if (b->api_key) {
-        creds_wipe(b->api_key, strlen(b->api_key));
-        creds_wipe(b->auth_header, strlen(b->auth_header));
-    }
-    free(b->api_key);
-    free(b->auth_header);
+    cj_free_secret(b->api_key);
+    cj_free_secret(b->auth_header);
     free(b->base_url);
     free(b->origin);
     free(b->device);
@@ -863,8 +714,8 @@ static void destroy(struct qbackend *base)
     free(b);
 }
 
-static const struct qbackend_ops ionq_ops = {"ionq", 1,      plan,    submit,   poll,
-                                             fetch,  cancel, job_ids, job_free, destroy};
+static const struct qbackend_ops ionq_ops = {
+    "ionq", 1, plan, submit, cj_poll_op, fetch, cj_cancel_op, cj_job_ids, cj_job_free, destroy};
 
 static int valid_name(const char *s)
 {
@@ -876,11 +727,10 @@ int ionq_backend_create(const struct ionq_config *cfg, struct qbackend **out, fw
 {
     if (!cfg->api_key || !*cfg->api_key)
         return fw_error_set(err, FW_EINVAL, "IonQ needs an API key: set %s", CREDS_IONQ_API_KEY);
-    for (const char *p = cfg->api_key; *p; p++)
-        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127)
-            return fw_error_set(err, FW_EINVAL,
-                                "the IonQ API key (%s) contains spaces or control characters",
-                                CREDS_IONQ_API_KEY);
+    if (!cj_printable(cfg->api_key))
+        return fw_error_set(err, FW_EINVAL,
+                            "the IonQ API key (%s) contains spaces or control characters",
+                            CREDS_IONQ_API_KEY);
     const char *device = cfg->backend ? cfg->backend : "simulator";
     if (!valid_name(device))
         return fw_error_set(err, FW_EINVAL, "'%.40s' is not an IonQ backend name", device);
@@ -892,13 +742,11 @@ int ionq_backend_create(const struct ionq_config *cfg, struct qbackend **out, fw
                             cfg->noise_model);
     const char *base_url = cfg->base_url ? cfg->base_url : IONQ_DEFAULT_URL;
     const char *scheme_end = strstr(base_url, "://");
-    if (strncmp(base_url, "https://", 8) && strncmp(base_url, "http://", 7))
+    if (!cj_http_url(base_url))
         return fw_error_set(err, FW_EINVAL, "the IonQ URL must start with https:// or http://");
-    hc_global_init();
-    struct ionq_backend *b = calloc(1, sizeof *b);
+    struct ionq_backend *b = cj_cloud_new(sizeof *b, &ionq_ops, &ionq_cloud);
     if (!b)
         return FW_ENOMEM;
-    b->base.ops = &ionq_ops;
     size_t base_len = strlen(base_url);
     while (base_len && base_url[base_len - 1] == '/')
         base_len--;
@@ -913,7 +761,7 @@ int ionq_backend_create(const struct ionq_config *cfg, struct qbackend **out, fw
     b->noise_model = cfg->noise_model ? strdup(cfg->noise_model) : NULL;
     if (!b->base_url || !b->origin || !b->api_key || !b->auth_header || !b->device ||
         (cfg->noise_model && !b->noise_model)) {
-        destroy(&b->base);
+        destroy(&b->cloud.base);
         return FW_ENOMEM;
     }
     snprintf(b->auth_header, key_len + 32, "Authorization: apiKey %s", cfg->api_key);
@@ -923,6 +771,6 @@ int ionq_backend_create(const struct ionq_config *cfg, struct qbackend **out, fw
     b->timeout = cfg->timeout_seconds > 0 ? cfg->timeout_seconds : 30;
     b->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : 5;
     b->retry_base = cfg->retry_base_seconds > 0 ? cfg->retry_base_seconds : 1.0;
-    *out = &b->base;
+    *out = &b->cloud.base;
     return FW_OK;
 }

@@ -1,25 +1,22 @@
-/* fake_ibm — a fake IBM IAM + Qiskit Runtime REST server on 127.0.0.1 (see fake_ibm.h). */
+/* fake_ibm — a fake IBM IAM + Qiskit Runtime REST server on 127.0.0.1 (see fake_ibm.h): IBM's
+ * protocol only (IAM tokens, routes, error bodies, the OpenQASM subset, jobs and results); the
+ * server, faults and log are fake_http's. The fake owns its jobs, tokens and copies; what it
+ * returns is the caller's. */
 #include "fake_ibm.h"
+#include "fake_http.h"
 
 #include "model/rng.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <jansson.h>
 #include <math.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#define FB_MAX_BODY   (16 * 1024 * 1024)
-#define FB_MAX_FAULTS 32
 #define FB_MAX_TOKENS 256
 #define FB_MAX_CREATE 4096
 
@@ -34,13 +31,13 @@ struct fb_pub {
 };
 
 struct fb_job {
-    char id[24];
+    struct fake_http_job head; /* id, deleted */
     char backend[64];
     json_t *tags, *params;
     struct fb_pub *pubs;
     size_t n_pubs;
     enum fb_state state;
-    int polls, deleted;
+    int polls;
     int fail_code;    /* reason code to fail with when it would complete; 0: none */
     char reason[160]; /* set when failing at creation (1517, parse errors) */
     int reason_code;
@@ -54,111 +51,50 @@ struct fb_token {
     int uses, revoked;
 };
 
+/* The core's fault kinds are this fake's first four. */
+_Static_assert(FAKE_IBM_STATUS == (int)FAKE_HTTP_STATUS &&
+                   FAKE_IBM_MALFORMED == (int)FAKE_HTTP_MALFORMED &&
+                   FAKE_IBM_SLOW == (int)FAKE_HTTP_SLOW && FAKE_IBM_DROP == (int)FAKE_HTTP_DROP,
+               "fake_ibm's fault kinds start with fake_http's");
+
 struct fake_ibm {
+    struct fake_http http; /* the server, its lock (over all of this), faults and log */
     struct fake_ibm_options opt;
     char *api_key, *crn;
-    struct MHD_Daemon *daemon;
-    int port;
     char iam_url[80], api_url[80];
-    pthread_mutex_t lock;
-    atomic_int stopping;
     rng gen;
-    struct fb_job **jobs;
-    int n_jobs, cap_jobs;
     struct fb_token tokens[FB_MAX_TOKENS];
     int n_tokens, token_serial;
     double creates[FB_MAX_CREATE]; /* monotonic times of accepted creations */
     int n_creates;
-    struct fake_ibm_fault faults[FB_MAX_FAULTS];
-    char fault_method[FB_MAX_FAULTS][16], fault_path[FB_MAX_FAULTS][128];
-    int n_faults;
     int fail_jobs, fail_code;
-    struct fake_ibm_stats stats;
-    char *last_body;
-    char *log;
-    size_t log_len, log_cap;
-};
-
-struct fb_conn {
-    char *body;
-    size_t len, cap;
-    int too_big;
-};
-
-struct fb_answer {
-    int status;
-    char *body; /* malloc'd, may be NULL for an empty body */
-    int retry_after;
+    struct fake_ibm_stats stats; /* requests and faults_served are the core's */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static double fb_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void fb_log(struct fake_ibm *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fb_log(struct fake_ibm *f, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    size_t len = strlen(line);
-    if (f->log_len + len + 2 > f->log_cap) {
-        size_t cap = f->log_cap ? f->log_cap * 2 : 8192;
-        while (cap < f->log_len + len + 2)
-            cap *= 2;
-        char *grown = realloc(f->log, cap);
-        if (!grown)
-            return;
-        f->log = grown;
-        f->log_cap = cap;
-    }
-    memcpy(f->log + f->log_len, line, len);
-    f->log_len += len;
-    f->log[f->log_len++] = '\n';
-    f->log[f->log_len] = '\0';
-}
-
-static char *fb_dump(json_t *doc)
-{
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    json_decref(doc);
-    return text;
-}
-
-static struct fb_answer fb_error(struct fake_ibm *f, int status, const char *code,
-                                 const char *message)
+static struct fake_http_answer fb_error(struct fake_ibm *f, int status, const char *code,
+                                        const char *message)
 {
     char trace[40];
     snprintf(trace, sizeof trace, "%016llx", (unsigned long long)rng_next(&f->gen));
-    struct fb_answer a = {status,
-                          fb_dump(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "trace", trace, "errors",
-                                            "code", code, "message", message, "more_info", "")),
-                          -1};
+    struct fake_http_answer a = {
+        status,
+        fake_http_dump(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "trace", trace, "errors", "code",
+                                 code, "message", message, "more_info", "")),
+        -1};
     return a;
 }
 
-static struct fb_answer fb_json(int status, json_t *doc)
+static struct fake_http_answer fb_json(int status, json_t *doc)
 {
-    struct fb_answer a = {status, fb_dump(doc), -1};
+    struct fake_http_answer a = {status, fake_http_dump(doc), -1};
     return a;
 }
 
 static struct fb_job *fb_find(struct fake_ibm *f, const char *id)
 {
-    for (int i = 0; i < f->n_jobs; i++)
-        if (!f->jobs[i]->deleted && !strcmp(f->jobs[i]->id, id))
-            return f->jobs[i];
-    return NULL;
+    return (struct fb_job *)fake_http_find_job(&f->http, id);
 }
 
 static void fb_job_free(struct fb_job *j)
@@ -170,6 +106,11 @@ static void fb_job_free(struct fb_job *j)
     free(j->pubs);
     free(j->results);
     free(j);
+}
+
+static void fb_free_job(struct fake_http_job *j)
+{
+    fb_job_free((struct fb_job *)j);
 }
 
 static const char *fb_state_name(enum fb_state s)
@@ -221,8 +162,8 @@ static char *fb_form_value(const char *body, size_t len, const char *name)
     return NULL;
 }
 
-static struct fb_answer fb_iam(struct fake_ibm *f, const char *content_type, const char *body,
-                               size_t len)
+static struct fake_http_answer fb_iam(struct fake_ibm *f, const char *content_type,
+                                      const char *body, size_t len)
 {
     if (!content_type || strncasecmp(content_type, "application/x-www-form-urlencoded", 33)) {
         f->stats.iam_refused++;
@@ -231,7 +172,7 @@ static struct fb_answer fb_iam(struct fake_ibm *f, const char *content_type, con
     }
     char *grant = fb_form_value(body, len, "grant_type");
     char *key = fb_form_value(body, len, "apikey");
-    struct fb_answer a;
+    struct fake_http_answer a;
     if (!grant || strcmp(grant, "urn:ibm:params:oauth:grant-type:apikey")) {
         f->stats.iam_refused++;
         a = fb_json(400, json_pack("{s:s, s:s}", "errorCode", "BXNIM0109E", "errorMessage",
@@ -247,7 +188,7 @@ static struct fb_answer fb_iam(struct fake_ibm *f, const char *content_type, con
         memset(t, 0, sizeof *t);
         snprintf(t->value, sizeof t->value, "fake-token-%d-%016llx", ++f->token_serial,
                  (unsigned long long)rng_next(&f->gen));
-        t->expires = fb_now() + seconds;
+        t->expires = fake_http_now() + seconds;
         f->stats.tokens_issued++;
         a = fb_json(200, json_pack("{s:s, s:s, s:s, s:i, s:I}", "access_token", t->value,
                                    "refresh_token", "not-supported", "token_type", "Bearer",
@@ -271,7 +212,7 @@ static int fb_check_token(struct fake_ibm *f, const char *auth)
         struct fb_token *t = &f->tokens[i];
         if (strcmp(t->value, auth + 7))
             continue;
-        if (t->revoked || fb_now() >= t->expires)
+        if (t->revoked || fake_http_now() >= t->expires)
             return 401;
         if (f->opt.token_max_uses > 0 && t->uses >= f->opt.token_max_uses)
             return 401;
@@ -497,25 +438,11 @@ static int fb_device_qubits(const char *name)
     return 0;
 }
 
-static int fb_add_job(struct fake_ibm *f, struct fb_job *j)
-{
-    if (f->n_jobs == f->cap_jobs) {
-        int cap = f->cap_jobs ? 2 * f->cap_jobs : 64;
-        struct fb_job **grown = realloc(f->jobs, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        f->jobs = grown;
-        f->cap_jobs = cap;
-    }
-    f->jobs[f->n_jobs++] = j;
-    return 0;
-}
-
-static struct fb_answer fb_create(struct fake_ibm *f, const char *body, size_t len)
+static struct fake_http_answer fb_create(struct fake_ibm *f, const char *body, size_t len)
 {
     json_t *doc = json_loadb(body, len, 0, NULL);
     struct fb_job *job = NULL;
-    struct fb_answer a;
+    struct fake_http_answer a;
     char msg[200];
     const char *program = json_string_value(json_object_get(doc, "program_id"));
     const char *backend = json_string_value(json_object_get(doc, "backend"));
@@ -614,7 +541,7 @@ static struct fb_answer fb_create(struct fake_ibm *f, const char *body, size_t l
         goto cleanup;
     }
     /* the creation rate limit, per user */
-    double now = fb_now(), window = f->opt.window_seconds > 0 ? f->opt.window_seconds : 60;
+    double now = fake_http_now(), window = f->opt.window_seconds > 0 ? f->opt.window_seconds : 60;
     int limit = f->opt.creates_per_window > 0 ? f->opt.creates_per_window : 5, recent = 0;
     double oldest = now;
     for (int i = 0; i < f->n_creates; i++)
@@ -636,10 +563,10 @@ static struct fb_answer fb_create(struct fake_ibm *f, const char *body, size_t l
     else
         f->creates[f->stats.jobs_created % FB_MAX_CREATE] = now;
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    job->id[0] = 'd';
+    job->head.id[0] = 'd';
     for (int i = 1; i < 20; i++)
-        job->id[i] = alphabet[rng_below(&f->gen, sizeof alphabet - 1)];
-    job->id[20] = '\0';
+        job->head.id[i] = alphabet[rng_below(&f->gen, sizeof alphabet - 1)];
+    job->head.id[20] = '\0';
     snprintf(job->backend, sizeof job->backend, "%s", backend);
     job->tags = tags ? json_deep_copy(tags) : json_array();
     job->params = json_deep_copy(params);
@@ -650,12 +577,12 @@ static struct fb_answer fb_create(struct fake_ibm *f, const char *body, size_t l
         f->fail_jobs--;
         job->fail_code = f->fail_code;
     }
-    if (fb_add_job(f, job)) {
+    if (fake_http_add_job(&f->http, &job->head)) {
         a = fb_error(f, 500, "500", "out of memory");
         goto cleanup;
     }
     f->stats.jobs_created++;
-    a = fb_json(200, json_pack("{s:s, s:s}", "id", job->id, "backend", job->backend));
+    a = fb_json(200, json_pack("{s:s, s:s}", "id", job->head.id, "backend", job->backend));
     job = NULL;
 cleanup:
     fb_job_free(job);
@@ -698,10 +625,10 @@ static json_t *fb_job_object(const struct fb_job *j, int with_params)
         json_object_set_new(state, "reason_code", json_integer(j->reason_code));
     }
     json_t *obj = json_pack("{s:s, s:s, s:s, s:o, s:{s:s}, s:s, s:O, s:{s:i}, s:b, s:n, s:s}", "id",
-                            j->id, "backend", j->backend, "status", top, "state", state, "program",
-                            "id", "sampler", "created", created, "tags", j->tags, "usage",
-                            "seconds", j->state == FB_COMPLETED ? 2 : 0, "private", 0, "session_id",
-                            "user_id", "fake-user");
+                            j->head.id, "backend", j->backend, "status", top, "state", state,
+                            "program", "id", "sampler", "created", created, "tags", j->tags,
+                            "usage", "seconds", j->state == FB_COMPLETED ? 2 : 0, "private", 0,
+                            "session_id", "user_id", "fake-user");
     if (with_params)
         json_object_set(obj, "params", j->params);
     return obj;
@@ -733,12 +660,12 @@ static char *fb_results_text(struct fake_ibm *f, const struct fb_job *j)
     return out;
 }
 
-static struct fb_answer fb_list(struct fake_ibm *f, const char *tag)
+static struct fake_http_answer fb_list(struct fake_ibm *f, const char *tag)
 {
     json_t *jobs = json_array();
-    for (int i = 0; i < f->n_jobs; i++) {
-        const struct fb_job *j = f->jobs[i];
-        if (j->deleted)
+    for (int i = 0; i < f->http.n_jobs; i++) {
+        const struct fb_job *j = (const struct fb_job *)f->http.jobs[i];
+        if (j->head.deleted)
             continue;
         int match = !tag;
         size_t k;
@@ -755,8 +682,9 @@ static struct fb_answer fb_list(struct fake_ibm *f, const char *tag)
                                   "limit", 200, "offset", 0));
 }
 
-static struct fb_answer fb_route(struct fake_ibm *f, struct MHD_Connection *conn,
-                                 const char *method, const char *path, const char *body, size_t len)
+static struct fake_http_answer fb_route(struct fake_ibm *f, struct MHD_Connection *conn,
+                                        const char *method, const char *path, const char *body,
+                                        size_t len)
 {
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     const char *crn = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Service-CRN");
@@ -809,8 +737,7 @@ static struct fb_answer fb_route(struct fake_ibm *f, struct MHD_Connection *conn
     }
     if (!strcmp(path, "/jobs")) {
         if (!strcmp(method, "POST")) {
-            free(f->last_body);
-            f->last_body = strndup(body ? body : "", len);
+            fake_http_keep_body(&f->http, body, len);
             return fb_create(f, body ? body : "", len);
         }
         if (!strcmp(method, "GET"))
@@ -838,8 +765,8 @@ static struct fb_answer fb_route(struct fake_ibm *f, struct MHD_Connection *conn
     if (!*rest && !strcmp(method, "DELETE")) {
         if (j->state < FB_COMPLETED)
             return fb_error(f, 409, "1409", "Job is not in a terminal state");
-        j->deleted = 1;
-        struct fb_answer a = {204, NULL, -1};
+        j->head.deleted = 1;
+        struct fake_http_answer a = {204, NULL, -1};
         return a;
     }
     if (!strcmp(rest, "/cancel") && !strcmp(method, "POST")) {
@@ -847,7 +774,7 @@ static struct fb_answer fb_route(struct fake_ibm *f, struct MHD_Connection *conn
         if (j->state >= FB_COMPLETED)
             return fb_error(f, 409, "1408", "Job is not in a cancellable state");
         j->state = FB_CANCELLED;
-        struct fb_answer a = {204, NULL, -1};
+        struct fake_http_answer a = {204, NULL, -1};
         return a;
     }
     if (!strcmp(rest, "/results") && !strcmp(method, "GET")) {
@@ -856,7 +783,8 @@ static struct fb_answer fb_route(struct fake_ibm *f, struct MHD_Connection *conn
             return fb_error(f, 404, "1011", "Job results not found");
         if (!j->results)
             j->results = fb_results_text(f, j);
-        struct fb_answer a = {j->results ? 200 : 500, j->results ? strdup(j->results) : NULL, -1};
+        struct fake_http_answer a = {j->results ? 200 : 500, j->results ? strdup(j->results) : NULL,
+                                     -1};
         return a;
     }
     return fb_error(f, 404, "404", "Not found");
@@ -864,154 +792,30 @@ static struct fb_answer fb_route(struct fake_ibm *f, struct MHD_Connection *conn
 
 /* ---- the server ---------------------------------------------------------------------------- */
 
-static int fb_take_fault(struct fake_ibm *f, const char *method, const char *path,
-                         struct fake_ibm_fault *out)
+static struct fake_http_answer fb_serve(void *ctx, const struct fake_http_request *rq)
 {
-    for (int i = 0; i < f->n_faults; i++) {
-        struct fake_ibm_fault *q = &f->faults[i];
-        if (q->count <= 0)
-            continue;
-        if (q->method && strcmp(q->method, method))
-            continue;
-        if (q->path && !strstr(path, q->path))
-            continue;
-        *out = *q;
-        if (--q->count == 0) {
-            memmove(&f->faults[i], &f->faults[i + 1],
-                    (size_t)(f->n_faults - i - 1) * sizeof f->faults[0]);
-            memmove(f->fault_method[i], f->fault_method[i + 1],
-                    (size_t)(f->n_faults - i - 1) * sizeof f->fault_method[0]);
-            memmove(f->fault_path[i], f->fault_path[i + 1],
-                    (size_t)(f->n_faults - i - 1) * sizeof f->fault_path[0]);
-            f->n_faults--;
-            for (int k = 0; k < f->n_faults; k++) {
-                f->faults[k].method = f->fault_method[k][0] ? f->fault_method[k] : NULL;
-                f->faults[k].path = f->fault_path[k][0] ? f->fault_path[k] : NULL;
-            }
-        }
-        f->stats.faults_served++;
-        return 0;
-    }
-    return -1;
+    return fb_route(ctx, rq->conn, rq->method, rq->url, rq->body, rq->len);
 }
 
-static void fb_sleep_ms(struct fake_ibm *f, int ms)
+static struct fake_http_answer fb_fault_error(void *ctx, int status, const char *code,
+                                              const char *message)
 {
-    for (int waited = 0; waited < ms && !atomic_load(&f->stopping); waited += 10) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    return fb_error(ctx, status, code, message);
 }
 
-static enum MHD_Result fb_send(struct MHD_Connection *conn, const struct fb_answer *a,
-                               size_t truncate_to)
+static void fb_log_request(void *ctx, const struct fake_http_request *rq,
+                           const struct fake_http_answer *a, int truncated)
 {
-    const char *body = a->body ? a->body : "";
-    size_t len = strlen(body);
-    if (truncate_to && truncate_to < len)
-        len = truncate_to;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!r)
-        return MHD_NO;
-    if (a->body)
-        MHD_add_response_header(r, "Content-Type", "application/json");
-    if (a->retry_after >= 0) {
-        char v[16];
-        snprintf(v, sizeof v, "%d", a->retry_after);
-        MHD_add_response_header(r, "Retry-After", v);
-    }
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a->status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static enum MHD_Result fb_handler(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
-{
-    (void)version;
-    struct fake_ibm *f = cls;
-    struct fb_conn *c = *con_cls;
-    if (!c) {
-        c = calloc(1, sizeof *c);
-        if (!c)
-            return MHD_NO;
-        *con_cls = c;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        if (c->len + *upload_data_size > FB_MAX_BODY) {
-            c->too_big = 1;
-        } else {
-            if (c->len + *upload_data_size + 1 > c->cap) {
-                size_t cap = c->cap ? c->cap : 4096;
-                while (cap < c->len + *upload_data_size + 1)
-                    cap *= 2;
-                char *grown = realloc(c->body, cap);
-                if (!grown)
-                    return MHD_NO;
-                c->body = grown;
-                c->cap = cap;
-            }
-            memcpy(c->body + c->len, upload_data, *upload_data_size);
-            c->len += *upload_data_size;
-            c->body[c->len] = '\0';
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    struct fake_ibm_fault fault = {0};
-    pthread_mutex_lock(&f->lock);
-    f->stats.requests++;
-    int faulted = fb_take_fault(f, method, url, &fault) == 0;
-    pthread_mutex_unlock(&f->lock);
-    if (faulted && fault.kind == FAKE_IBM_DROP) {
-        pthread_mutex_lock(&f->lock);
-        fb_log(f, "%s %s -> dropped", method, url);
-        pthread_mutex_unlock(&f->lock);
-        return MHD_NO;
-    }
-    struct fb_answer a;
-    pthread_mutex_lock(&f->lock);
-    if (faulted && fault.kind == FAKE_IBM_STATUS) {
-        a = fb_error(f, fault.status, "injected", "injected fault");
-        a.retry_after = fault.retry_after;
-    } else if (c->too_big) {
-        a = fb_error(f, 413, "413", "the body is too large");
-    } else {
-        a = fb_route(f, conn, method, url, c->body, c->len);
-    }
+    struct fake_ibm *f = ctx;
     /* the log holds no key, token or CRN: the IAM body and the headers are summarised */
-    int iam = !strcmp(url, "/identity/token");
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    const char *crn = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Service-CRN");
-    fb_log(f, "%s %s auth=%s crn=%s -> %d%s body=%.200s", method, url,
-           auth ? (strncmp(auth, "Bearer ", 7) ? "other" : "bearer") : "none",
-           crn ? (strcmp(crn, f->crn) ? "wrong" : "ok") : "none", a.status,
-           faulted && fault.kind == FAKE_IBM_MALFORMED ? " (truncated)" : "",
-           iam ? "grant_type=...&apikey=(hidden)" : (c->body ? c->body : ""));
-    pthread_mutex_unlock(&f->lock);
-    if (faulted && fault.kind == FAKE_IBM_SLOW) /* processed, but the answer is late */
-        fb_sleep_ms(f, fault.delay_ms);
-    size_t cut = 0;
-    if (faulted && fault.kind == FAKE_IBM_MALFORMED)
-        cut = a.body && strlen(a.body) > 2 ? strlen(a.body) / 2 : 1;
-    enum MHD_Result ret = fb_send(conn, &a, cut);
-    free(a.body);
-    return ret;
-}
-
-static void fb_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls, (void)conn, (void)toe;
-    struct fb_conn *c = *con_cls;
-    if (c) {
-        free(c->body);
-        free(c);
-        *con_cls = NULL;
-    }
+    int iam = !strcmp(rq->url, "/identity/token");
+    const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
+    const char *crn = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Service-CRN");
+    fake_http_log(&f->http, "%s %s auth=%s crn=%s -> %d%s body=%.200s", rq->method, rq->url,
+                  auth ? (strncmp(auth, "Bearer ", 7) ? "other" : "bearer") : "none",
+                  crn ? (strcmp(crn, f->crn) ? "wrong" : "ok") : "none", a->status,
+                  truncated ? " (truncated)" : "",
+                  iam ? "grant_type=...&apikey=(hidden)" : (rq->body ? rq->body : ""));
 }
 
 struct fake_ibm *fake_ibm_start(const struct fake_ibm_options *options)
@@ -1022,27 +826,17 @@ struct fake_ibm *fake_ibm_start(const struct fake_ibm_options *options)
     f->opt = *options;
     f->api_key = strdup(options->api_key);
     f->crn = strdup(options->crn);
-    if (!f->api_key || !f->crn || pthread_mutex_init(&f->lock, NULL))
+    if (!f->api_key || !f->crn)
         goto fail;
     f->opt.api_key = f->api_key;
     f->opt.crn = f->crn;
     rng_seed(&f->gen, options->seed);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, fb_handler,
-        f, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
-        fb_completed, f, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
-    if (!f->daemon)
+    const struct fake_http_routes routes = {f,           fb_serve, fb_fault_error, fb_log_request,
+                                            fb_free_job, 0};
+    if (fake_http_start(&f->http, &routes))
         goto fail;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(f->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    f->port = info ? info->port : 0;
-    if (!f->port)
-        goto fail;
-    snprintf(f->iam_url, sizeof f->iam_url, "http://127.0.0.1:%d/identity/token", f->port);
-    snprintf(f->api_url, sizeof f->api_url, "http://127.0.0.1:%d/api", f->port);
+    snprintf(f->iam_url, sizeof f->iam_url, "http://127.0.0.1:%d/identity/token", f->http.port);
+    snprintf(f->api_url, sizeof f->api_url, "http://127.0.0.1:%d/api", f->http.port);
     return f;
 fail:
     fake_ibm_stop(f);
@@ -1053,23 +847,15 @@ void fake_ibm_stop(struct fake_ibm *f)
 {
     if (!f)
         return;
-    atomic_store(&f->stopping, 1);
-    if (f->daemon)
-        MHD_stop_daemon(f->daemon);
-    for (int i = 0; i < f->n_jobs; i++)
-        fb_job_free(f->jobs[i]);
-    free(f->jobs);
-    free(f->last_body);
-    free(f->log);
+    fake_http_stop(&f->http);
     free(f->api_key);
     free(f->crn);
-    pthread_mutex_destroy(&f->lock);
     free(f);
 }
 
 int fake_ibm_port(const struct fake_ibm *f)
 {
-    return f->port;
+    return f->http.port;
 }
 
 const char *fake_ibm_iam_url(const struct fake_ibm *f)
@@ -1084,53 +870,45 @@ const char *fake_ibm_api_url(const struct fake_ibm *f)
 
 void fake_ibm_inject(struct fake_ibm *f, const struct fake_ibm_fault *fault)
 {
-    pthread_mutex_lock(&f->lock);
-    if (fault->kind == FAKE_IBM_REVOKE_TOKENS) {
-        for (int i = 0; i < f->n_tokens; i++)
-            f->tokens[i].revoked = 1;
-    } else if (fault->kind == FAKE_IBM_JOB_FAILS) {
-        f->fail_jobs += fault->count;
-        f->fail_code = fault->status;
-    } else if (f->n_faults < FB_MAX_FAULTS) {
-        int i = f->n_faults++;
-        f->faults[i] = *fault;
-        snprintf(f->fault_method[i], sizeof f->fault_method[i], "%s",
-                 fault->method ? fault->method : "");
-        snprintf(f->fault_path[i], sizeof f->fault_path[i], "%s", fault->path ? fault->path : "");
-        f->faults[i].method = fault->method ? f->fault_method[i] : NULL;
-        f->faults[i].path = fault->path ? f->fault_path[i] : NULL;
+    if (fault->kind == FAKE_IBM_REVOKE_TOKENS || fault->kind == FAKE_IBM_JOB_FAILS) {
+        fake_http_lock(&f->http);
+        if (fault->kind == FAKE_IBM_REVOKE_TOKENS) {
+            for (int i = 0; i < f->n_tokens; i++)
+                f->tokens[i].revoked = 1;
+        } else {
+            f->fail_jobs += fault->count;
+            f->fail_code = fault->status;
+        }
+        fake_http_unlock(&f->http);
+        return;
     }
-    pthread_mutex_unlock(&f->lock);
+    fake_http_queue_fault(&f->http, &FAKE_HTTP_FAULT_OF(fault));
 }
 
 void fake_ibm_stats(struct fake_ibm *f, struct fake_ibm_stats *out)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(&f->http);
     *out = f->stats;
-    pthread_mutex_unlock(&f->lock);
+    out->requests = f->http.requests;
+    out->faults_served = f->http.faults_served;
+    fake_http_unlock(&f->http);
 }
 
 char *fake_ibm_last_job_body(struct fake_ibm *f)
 {
-    pthread_mutex_lock(&f->lock);
-    char *copy = f->last_body ? strdup(f->last_body) : NULL;
-    pthread_mutex_unlock(&f->lock);
-    return copy;
+    return fake_http_last_body(&f->http);
 }
 
 char *fake_ibm_job_status(struct fake_ibm *f, const char *id)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(&f->http);
     struct fb_job *j = fb_find(f, id);
     char *copy = j ? strdup(fb_state_name(j->state)) : NULL;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(&f->http);
     return copy;
 }
 
 char *fake_ibm_log(struct fake_ibm *f)
 {
-    pthread_mutex_lock(&f->lock);
-    char *copy = strdup(f->log ? f->log : "");
-    pthread_mutex_unlock(&f->lock);
-    return copy;
+    return fake_http_log_copy(&f->http);
 }

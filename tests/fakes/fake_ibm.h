@@ -15,9 +15,10 @@
  * jobs, and a fault-injection queue: an HTTP status (with Retry-After), a truncated JSON body, a
  * slow answer, a dropped connection, revoked tokens, and jobs that fail or run too long.
  *
- * Tests include fake_ibm.c directly (no Makefile rule). The fake owns what it allocates; strings
- * it returns are malloc'd copies owned by the caller. Its log never holds the key, a token or the
- * CRN.
+ * The server, its lock, the fault queue and the log are the shared core's (fake_http.h); this
+ * fake is IBM's protocol. Tests include fake_ibm.c directly and link tests/fakes/fake_http.c (the
+ * Makefile's FAKE_HTTP). The fake owns what it allocates; strings it returns are malloc'd copies
+ * owned by the caller. Its log never holds the key, a token or the CRN.
  */
 #ifndef FW_FAKE_IBM_H
 #define FW_FAKE_IBM_H

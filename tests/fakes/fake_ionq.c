@@ -1,30 +1,26 @@
-/* fake_ionq — a fake IonQ v0.4 server on 127.0.0.1 (see fake_ionq.h). */
+/* fake_ionq — a fake IonQ v0.4 server on 127.0.0.1 (see fake_ionq.h): IonQ's protocol only (its
+ * routes, error bodies, jobs and results); the server, faults and log are fake_http's. The fake
+ * owns its jobs and copies; what it returns is the caller's. */
 #include "fake_ionq.h"
+#include "fake_http.h"
 
 #include "model/rng.h"
 #include "quantum/circuit.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <math.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define FI_MAX_BODY   (16 * 1024 * 1024)
-#define FI_MAX_FAULTS 32
-#define FI_ID_LEN     40
+#define FI_ID_LEN 40 /* a uuid and its NUL; within FAKE_HTTP_ID_MAX */
 
 enum fi_status { FI_SUBMITTED, FI_READY, FI_STARTED, FI_COMPLETED, FI_CANCELED, FI_FAILED };
 
 struct fi_job {
-    char id[FI_ID_LEN];
+    struct fake_http_job head; /* id, deleted */
     char *name;
     char *type;
     char *backend;
@@ -32,7 +28,7 @@ struct fi_job {
     int shots;
     int circuits, gates;
     enum fi_status status;
-    int polls, fails, deleted;
+    int polls, fails;
     double p0; /* probability of 0 as reported (single circuits, children) */
     int exact; /* reported probabilities are exact (ideal simulator) */
     struct fi_job *parent;
@@ -41,77 +37,25 @@ struct fi_job {
     time_t submitted_at;
 };
 
+/* The core's fault kinds are this fake's first four. */
+_Static_assert(FAKE_IONQ_STATUS == (int)FAKE_HTTP_STATUS &&
+                   FAKE_IONQ_MALFORMED == (int)FAKE_HTTP_MALFORMED &&
+                   FAKE_IONQ_SLOW == (int)FAKE_HTTP_SLOW && FAKE_IONQ_DROP == (int)FAKE_HTTP_DROP,
+               "fake_ionq's fault kinds start with fake_http's");
+
 struct fake_ionq {
+    struct fake_http http; /* the server, its lock (over all of this), faults and log */
     struct fake_ionq_options opt;
     char *api_key;
-    struct MHD_Daemon *daemon;
-    int port;
     char url[64];
-    pthread_mutex_t lock;
-    atomic_int stopping;
     rng gen;
-    struct fi_job **jobs;
-    int n_jobs, cap_jobs;
-    struct fake_ionq_fault faults[FI_MAX_FAULTS];
-    char fault_method[FI_MAX_FAULTS][16], fault_path[FI_MAX_FAULTS][128];
-    int n_faults;
     int fail_jobs, fast_forward;
-    struct fake_ionq_stats stats;
-    char *last_body;
-    char *log;
-    size_t log_len, log_cap;
-};
-
-struct fi_conn {
-    char *body;
-    size_t len, cap;
-    int too_big;
-};
-
-struct fi_answer {
-    int status;
-    char *body; /* malloc'd JSON text */
-    int retry_after;
+    struct fake_ionq_stats stats; /* requests and faults_served are the core's */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
-static void fi_log(struct fake_ionq *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fi_log(struct fake_ionq *f, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    size_t len = strlen(line);
-    if (f->log_len + len + 2 > f->log_cap) {
-        size_t cap = f->log_cap ? f->log_cap * 2 : 8192;
-        while (cap < f->log_len + len + 2)
-            cap *= 2;
-        char *grown = realloc(f->log, cap);
-        if (!grown)
-            return;
-        f->log = grown;
-        f->log_cap = cap;
-    }
-    memcpy(f->log + f->log_len, line, len);
-    f->log_len += len;
-    f->log[f->log_len++] = '\n';
-    f->log[f->log_len] = '\0';
-}
-
-static char *fi_dump(json_t *doc)
-{
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    json_decref(doc);
-    return text;
-}
-
-static struct fi_answer fi_error(int status, const char *message)
+static struct fake_http_answer fi_error(int status, const char *message)
 {
     static const struct {
         int status;
@@ -130,21 +74,22 @@ static struct fi_answer fi_error(int status, const char *message)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].status == status)
             text = names[i].text;
-    struct fi_answer a = {status,
-                          fi_dump(json_pack("{s:i, s:s, s:s}", "statusCode", status, "error", text,
-                                            "message", message)),
-                          -1};
+    struct fake_http_answer a = {status,
+                                 fake_http_dump(json_pack("{s:i, s:s, s:s}", "statusCode", status,
+                                                          "error", text, "message", message)),
+                                 -1};
     return a;
 }
 
-static struct fi_answer fi_invalid(struct fake_ionq *f, const char *key, const char *message)
+static struct fake_http_answer fi_invalid(struct fake_ionq *f, const char *key, const char *message)
 {
     f->stats.invalid++;
-    struct fi_answer a = {400,
-                          fi_dump(json_pack("{s:i, s:s, s:s, s:{s:[s], s:s}}", "statusCode", 400,
-                                            "error", "Bad Request", "message", message,
-                                            "validation", "keys", key, "source", "body")),
-                          -1};
+    struct fake_http_answer a = {
+        400,
+        fake_http_dump(json_pack("{s:i, s:s, s:s, s:{s:[s], s:s}}", "statusCode", 400, "error",
+                                 "Bad Request", "message", message, "validation", "keys", key,
+                                 "source", "body")),
+        -1};
     return a;
 }
 
@@ -177,10 +122,7 @@ static const char *fi_status_name(const struct fake_ionq *f, enum fi_status s)
 
 static struct fi_job *fi_find(struct fake_ionq *f, const char *id)
 {
-    for (int i = 0; i < f->n_jobs; i++)
-        if (!f->jobs[i]->deleted && !strcmp(f->jobs[i]->id, id))
-            return f->jobs[i];
-    return NULL;
+    return (struct fi_job *)fake_http_find_job(&f->http, id);
 }
 
 static void fi_job_free(struct fi_job *j)
@@ -197,18 +139,9 @@ static void fi_job_free(struct fi_job *j)
     free(j);
 }
 
-static int fi_add_job(struct fake_ionq *f, struct fi_job *j)
+static void fi_free_job(struct fake_http_job *j)
 {
-    if (f->n_jobs == f->cap_jobs) {
-        int cap = f->cap_jobs ? 2 * f->cap_jobs : 64;
-        struct fi_job **grown = realloc(f->jobs, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        f->jobs = grown;
-        f->cap_jobs = cap;
-    }
-    f->jobs[f->n_jobs++] = j;
-    return 0;
+    fi_job_free((struct fi_job *)j);
 }
 
 /* ---- circuits and results ------------------------------------------------------------------ */
@@ -388,11 +321,11 @@ static struct fi_job *fi_new_job(const char *type, const char *backend, int shot
     return j;
 }
 
-static struct fi_answer fi_create(struct fake_ionq *f, const char *body, size_t len)
+static struct fake_http_answer fi_create(struct fake_ionq *f, const char *body, size_t len)
 {
     json_error_t jerr;
     json_t *doc = json_loadb(body, len, 0, &jerr);
-    struct fi_answer a = {0, NULL, -1};
+    struct fake_http_answer a = {0, NULL, -1};
     struct fi_job *job = NULL;
     char key[160];
     if (!json_is_object(doc)) {
@@ -527,12 +460,12 @@ static struct fi_answer fi_create(struct fake_ionq *f, const char *body, size_t 
                 goto cleanup;
             }
             struct fi_job *child = fi_new_job("ionq.circuit.v1", backend, (int)shots);
-            if (!child || fi_add_job(f, child)) {
+            if (!child || fake_http_add_job(&f->http, &child->head)) {
                 fi_job_free(child);
                 a = fi_error(500, "out of memory");
                 goto cleanup;
             }
-            fi_uuid(f, child->id);
+            fi_uuid(f, child->head.id);
             child->name = strdup(cname ? cname : "");
             child->parent = job;
             child->circuits = 1;
@@ -543,24 +476,24 @@ static struct fi_answer fi_create(struct fake_ionq *f, const char *body, size_t 
         }
         job->circuits = (int)n;
     }
-    fi_uuid(f, job->id);
+    fi_uuid(f, job->head.id);
     if (f->fail_jobs > 0) {
         f->fail_jobs--;
         job->fails = 1;
     }
-    if (fi_add_job(f, job)) {
+    if (fake_http_add_job(&f->http, &job->head)) {
         a = fi_error(500, "out of memory");
         goto cleanup;
     }
     f->stats.jobs_created++;
     a.status = 201;
-    a.body =
-        fi_dump(json_pack("{s:s, s:s, s:n}", "id", job->id, "status", "submitted", "session_id"));
+    a.body = fake_http_dump(
+        json_pack("{s:s, s:s, s:n}", "id", job->head.id, "status", "submitted", "session_id"));
     job = NULL;
 cleanup:
     if (job) { /* children already registered stay as orphans the client never sees */
         for (int i = 0; i < job->n_children; i++)
-            job->children[i]->deleted = 1;
+            job->children[i]->head.deleted = 1;
         fi_job_free(job);
     }
     json_decref(doc);
@@ -596,13 +529,13 @@ static void fi_result_urls(struct fake_ionq *f, const struct fi_job *j, json_t *
     switch (f->opt.results) {
     case FAKE_IONQ_RESULTS_DIRECT:
     case FAKE_IONQ_RESULTS_URL_ONLY:
-        snprintf(url, sizeof url, "/v0.4/jobs/%s/results/probabilities%s%s", j->id,
+        snprintf(url, sizeof url, "/v0.4/jobs/%s/results/probabilities%s%s", j->head.id,
                  parent ? "/aggregated" : "",
                  f->opt.results == FAKE_IONQ_RESULTS_URL_ONLY ? "?via=url" : "");
         json_object_set_new(obj, "results", json_pack("{s:{s:s}}", "probabilities", "url", url));
         break;
     case FAKE_IONQ_RESULTS_ARTIFACTS:
-        snprintf(aid, sizeof aid, "art-%s-%s", j->id, parent ? "agg" : "p2");
+        snprintf(aid, sizeof aid, "art-%s-%s", j->head.id, parent ? "agg" : "p2");
         json_object_set_new(obj, "results",
                             json_pack("{s:{s:s}}",
                                       parent ? "ionq.result.probabilities-aggregate.json.v1"
@@ -610,7 +543,7 @@ static void fi_result_urls(struct fake_ionq *f, const struct fi_job *j, json_t *
                                       "id", aid));
         break;
     case FAKE_IONQ_RESULTS_CHILDREN:
-        snprintf(url, sizeof url, "/v0.4/jobs/%s/results/probabilities", j->id);
+        snprintf(url, sizeof url, "/v0.4/jobs/%s/results/probabilities", j->head.id);
         json_object_set_new(obj, "results",
                             parent ? json_null()
                                    : json_pack("{s:{s:s}}", "probabilities", "url", url));
@@ -625,7 +558,7 @@ static json_t *fi_job_object(struct fake_ionq *f, struct fi_job *j)
         children = json_array();
         for (int i = 0; i < j->n_children; i++) {
             int k = f->opt.shuffle_children ? j->n_children - 1 - i : i;
-            json_array_append_new(children, json_string(j->children[k]->id));
+            json_array_append_new(children, json_string(j->children[k]->head.id));
         }
     }
     char submitted[32];
@@ -636,13 +569,14 @@ static json_t *fi_job_object(struct fake_ionq *f, struct fi_job *j)
     json_t *obj = json_pack(
         "{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o, s:n, s:s, s:i, s:{s:i, s:i, s:{s:i, s:i}}, "
         "s:s, s:o, s:o, s:i, s:n}",
-        "id", j->id, "status", fi_status_name(f, j->status), "type", j->type, "backend", j->backend,
-        "dry_run", 0, "submitter_id", "fake-user", "project_id", "fake-project", "parent_job_id",
-        j->parent ? json_string(j->parent->id) : json_null(), "child_job_ids", children,
-        "session_id", "name", j->name ? j->name : "", "shots", j->shots, "stats", "qubits", 1,
-        "circuits", j->circuits, "gate_counts", "1q", j->gates, "2q", 0, "submitted_at", submitted,
-        "started_at", started ? json_string(submitted) : json_null(), "completed_at",
-        done ? json_string(submitted) : json_null(), "predicted_wait_time_ms", 0, "failure");
+        "id", j->head.id, "status", fi_status_name(f, j->status), "type", j->type, "backend",
+        j->backend, "dry_run", 0, "submitter_id", "fake-user", "project_id", "fake-project",
+        "parent_job_id", j->parent ? json_string(j->parent->head.id) : json_null(), "child_job_ids",
+        children, "session_id", "name", j->name ? j->name : "", "shots", j->shots, "stats",
+        "qubits", 1, "circuits", j->circuits, "gate_counts", "1q", j->gates, "2q", 0,
+        "submitted_at", submitted, "started_at", started ? json_string(submitted) : json_null(),
+        "completed_at", done ? json_string(submitted) : json_null(), "predicted_wait_time_ms", 0,
+        "failure");
     if (j->noise && !strcmp(j->backend, "simulator"))
         json_object_set(obj, "noise", j->noise);
     if (j->settings)
@@ -663,15 +597,15 @@ static json_t *fi_aggregated(struct fi_job *j)
 {
     json_t *map = json_object();
     for (int i = 0; i < j->n_children; i++)
-        json_object_set_new(map, j->children[i]->id, fi_probabilities(j->children[i], 0));
+        json_object_set_new(map, j->children[i]->head.id, fi_probabilities(j->children[i], 0));
     return map;
 }
 
 /* /jobs/{id}/results/probabilities[/aggregated] and /jobs/{id}/artifacts/{aid} */
-static struct fi_answer fi_results(struct fake_ionq *f, struct fi_job *j, const char *rest,
-                                   const char *via)
+static struct fake_http_answer fi_results(struct fake_ionq *f, struct fi_job *j, const char *rest,
+                                          const char *via)
 {
-    struct fi_answer a = {200, NULL, -1};
+    struct fake_http_answer a = {200, NULL, -1};
     enum fake_ionq_results style = f->opt.results;
     f->stats.result_reads++;
     if (j->status != FI_COMPLETED)
@@ -681,14 +615,14 @@ static struct fi_answer fi_results(struct fake_ionq *f, struct fi_job *j, const 
         if (style != FAKE_IONQ_RESULTS_ARTIFACTS)
             return fi_error(404, "no such artifact");
         char aid[96];
-        snprintf(aid, sizeof aid, "art-%s-%s", j->id, parent ? "agg" : "p2");
+        snprintf(aid, sizeof aid, "art-%s-%s", j->head.id, parent ? "agg" : "p2");
         if (strcmp(rest + 11, aid))
             return fi_error(404, "no such artifact");
         if (parent)
-            a.body = fi_dump(fi_aggregated(j));
+            a.body = fake_http_dump(fi_aggregated(j));
         else
-            a.body = fi_dump(json_pack("{s:{s:{s:o}}}", "probabilities", "registers", "output_all",
-                                       fi_probabilities(j, 1)));
+            a.body = fake_http_dump(json_pack("{s:{s:{s:o}}}", "probabilities", "registers",
+                                              "output_all", fi_probabilities(j, 1)));
         return a;
     }
     int aggregated = !strcmp(rest, "/results/probabilities/aggregated");
@@ -699,35 +633,37 @@ static struct fi_answer fi_results(struct fake_ionq *f, struct fi_job *j, const 
                   (style == FAKE_IONQ_RESULTS_CHILDREN && !parent);
     if (!allowed || aggregated != parent)
         return fi_error(404, "no results at this route");
-    a.body = fi_dump(parent ? fi_aggregated(j) : fi_probabilities(j, 0));
+    a.body = fake_http_dump(parent ? fi_aggregated(j) : fi_probabilities(j, 0));
     return a;
 }
 
-static struct fi_answer fi_cancel(struct fake_ionq *f, struct fi_job *j)
+static struct fake_http_answer fi_cancel(struct fake_ionq *f, struct fi_job *j)
 {
     f->stats.cancels++;
     if (j->status < FI_COMPLETED)
         fi_set_status(j, FI_CANCELED);
-    struct fi_answer a = {
-        200, fi_dump(json_pack("{s:s, s:s}", "id", j->id, "status", fi_status_name(f, j->status))),
-        -1};
+    struct fake_http_answer a = {200,
+                                 fake_http_dump(json_pack("{s:s, s:s}", "id", j->head.id, "status",
+                                                          fi_status_name(f, j->status))),
+                                 -1};
     return a;
 }
 
-static struct fi_answer fi_route(struct fake_ionq *f, const char *method, const char *path,
-                                 const char *auth, const char *via, const char *body, size_t len)
+static struct fake_http_answer fi_route(struct fake_ionq *f, const char *method, const char *path,
+                                        const char *auth, const char *via, const char *body,
+                                        size_t len)
 {
     static const char prefix[] = "/v0.4";
     if (strncmp(path, prefix, sizeof prefix - 1))
         return fi_error(404, "unknown API version");
     path += sizeof prefix - 1;
     if (!strcmp(method, "GET") && !strcmp(path, "/backends")) {
-        struct fi_answer a = {
+        struct fake_http_answer a = {
             200,
-            fi_dump(json_pack("[{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}]", "backend",
-                              "simulator", "status", "available", "qubits", 29,
-                              "average_queue_time", 0, "backend", "qpu.forte-1", "status",
-                              "available", "qubits", 36, "average_queue_time", 3600000)),
+            fake_http_dump(json_pack("[{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}]", "backend",
+                                     "simulator", "status", "available", "qubits", 29,
+                                     "average_queue_time", 0, "backend", "qpu.forte-1", "status",
+                                     "available", "qubits", 36, "average_queue_time", 3600000)),
             -1};
         return a;
     }
@@ -738,17 +674,17 @@ static struct fi_answer fi_route(struct fake_ionq *f, const char *method, const 
         return fi_error(401, "Invalid or missing API key");
     }
     if (!strcmp(path, "/whoami") && !strcmp(method, "GET")) {
-        struct fi_answer a = {200,
-                              fi_dump(json_pack("{s:s, s:s, s:s}", "key_id", "k1", "key_name",
-                                                "fake", "project_id", "fake-project")),
-                              -1};
+        struct fake_http_answer a = {
+            200,
+            fake_http_dump(json_pack("{s:s, s:s, s:s}", "key_id", "k1", "key_name", "fake",
+                                     "project_id", "fake-project")),
+            -1};
         return a;
     }
     if (!strcmp(path, "/jobs")) {
         if (strcmp(method, "POST"))
             return fi_error(404, "no such route");
-        free(f->last_body);
-        f->last_body = strndup(body ? body : "", len);
+        fake_http_keep_body(&f->http, body, len);
         return fi_create(f, body ? body : "", len);
     }
     if (!strcmp(path, "/jobs/status/cancel") && !strcmp(method, "PUT")) {
@@ -766,8 +702,8 @@ static struct fi_answer fi_route(struct fake_ionq *f, const char *method, const 
             if (j && j->status < FI_COMPLETED)
                 fi_set_status(j, FI_CANCELED);
         }
-        struct fi_answer a = {
-            200, fi_dump(json_pack("{s:O, s:s}", "ids", ids, "status", "canceled")), -1};
+        struct fake_http_answer a = {
+            200, fake_http_dump(json_pack("{s:O, s:s}", "ids", ids, "status", "canceled")), -1};
         json_decref(doc);
         return a;
     }
@@ -786,15 +722,16 @@ static struct fi_answer fi_route(struct fake_ionq *f, const char *method, const 
     if (!*rest && !strcmp(method, "GET")) {
         if (!j->parent)
             fi_advance(f, j);
-        struct fi_answer a = {200, fi_dump(fi_job_object(f, j)), -1};
+        struct fake_http_answer a = {200, fake_http_dump(fi_job_object(f, j)), -1};
         return a;
     }
     if (!*rest && !strcmp(method, "DELETE")) {
-        j->deleted = 1;
+        j->head.deleted = 1;
         for (int i = 0; i < j->n_children; i++)
-            j->children[i]->deleted = 1;
-        struct fi_answer a = {
-            200, fi_dump(json_pack("{s:s, s:s}", "id", j->id, "status", "deleted")), -1};
+            j->children[i]->head.deleted = 1;
+        struct fake_http_answer a = {
+            200, fake_http_dump(json_pack("{s:s, s:s}", "id", j->head.id, "status", "deleted")),
+            -1};
         return a;
     }
     if (!strcmp(rest, "/status/cancel") && !strcmp(method, "PUT"))
@@ -806,153 +743,32 @@ static struct fi_answer fi_route(struct fake_ionq *f, const char *method, const 
 
 /* ---- the server ---------------------------------------------------------------------------- */
 
-/* The first queued fault matching this request, consumed; -1 when none. */
-static int fi_take_fault(struct fake_ionq *f, const char *method, const char *path,
-                         struct fake_ionq_fault *out)
+static struct fake_http_answer fi_serve(void *ctx, const struct fake_http_request *rq)
 {
-    for (int i = 0; i < f->n_faults; i++) {
-        struct fake_ionq_fault *q = &f->faults[i];
-        if (q->count <= 0)
-            continue;
-        if (q->method && strcmp(q->method, method))
-            continue;
-        if (q->path && !strstr(path, q->path))
-            continue;
-        *out = *q;
-        if (--q->count == 0) {
-            memmove(&f->faults[i], &f->faults[i + 1],
-                    (size_t)(f->n_faults - i - 1) * sizeof f->faults[0]);
-            memmove(f->fault_method[i], f->fault_method[i + 1],
-                    (size_t)(f->n_faults - i - 1) * sizeof f->fault_method[0]);
-            memmove(f->fault_path[i], f->fault_path[i + 1],
-                    (size_t)(f->n_faults - i - 1) * sizeof f->fault_path[0]);
-            f->n_faults--;
-            for (int k = 0; k < f->n_faults; k++) { /* re-point the copied strings */
-                f->faults[k].method = f->fault_method[k][0] ? f->fault_method[k] : NULL;
-                f->faults[k].path = f->fault_path[k][0] ? f->fault_path[k] : NULL;
-            }
-        }
-        f->stats.faults_served++;
-        return 0;
-    }
-    return -1;
+    const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
+    const char *via = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "via");
+    return fi_route(ctx, rq->method, rq->url, auth, via, rq->body, rq->len);
 }
 
-static void fi_sleep_ms(struct fake_ionq *f, int ms)
+static struct fake_http_answer fi_fault_error(void *ctx, int status, const char *code,
+                                              const char *message)
 {
-    for (int waited = 0; waited < ms && !atomic_load(&f->stopping); waited += 10) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    (void)ctx, (void)code;
+    return fi_error(status, message);
 }
 
-static enum MHD_Result fi_send(struct MHD_Connection *conn, const struct fi_answer *a,
-                               size_t truncate_to)
+static void fi_log_request(void *ctx, const struct fake_http_request *rq,
+                           const struct fake_http_answer *a, int truncated)
 {
-    const char *body = a->body ? a->body : "{}";
-    size_t len = strlen(body);
-    if (truncate_to && truncate_to < len)
-        len = truncate_to;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    if (a->retry_after >= 0) {
-        char v[16];
-        snprintf(v, sizeof v, "%d", a->retry_after);
-        MHD_add_response_header(r, "Retry-After", v);
-    }
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a->status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static enum MHD_Result fi_handler(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
-{
-    (void)version;
-    struct fake_ionq *f = cls;
-    struct fi_conn *c = *con_cls;
-    if (!c) {
-        c = calloc(1, sizeof *c);
-        if (!c)
-            return MHD_NO;
-        *con_cls = c;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        if (c->len + *upload_data_size > FI_MAX_BODY) {
-            c->too_big = 1;
-        } else {
-            if (c->len + *upload_data_size + 1 > c->cap) {
-                size_t cap = c->cap ? c->cap : 4096;
-                while (cap < c->len + *upload_data_size + 1)
-                    cap *= 2;
-                char *grown = realloc(c->body, cap);
-                if (!grown)
-                    return MHD_NO;
-                c->body = grown;
-                c->cap = cap;
-            }
-            memcpy(c->body + c->len, upload_data, *upload_data_size);
-            c->len += *upload_data_size;
-            c->body[c->len] = '\0';
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    const char *via = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "via");
-    struct fake_ionq_fault fault = {0};
-    pthread_mutex_lock(&f->lock);
-    f->stats.requests++;
-    int faulted = fi_take_fault(f, method, url, &fault) == 0;
-    pthread_mutex_unlock(&f->lock);
-    if (faulted && fault.kind == FAKE_IONQ_DROP) {
-        pthread_mutex_lock(&f->lock);
-        fi_log(f, "%s %s -> dropped", method, url);
-        pthread_mutex_unlock(&f->lock);
-        return MHD_NO;
-    }
-    struct fi_answer a;
-    pthread_mutex_lock(&f->lock);
-    if (faulted && fault.kind == FAKE_IONQ_STATUS) {
-        a = fi_error(fault.status, "injected fault");
-        a.retry_after = fault.retry_after;
-    } else if (c->too_big) {
-        a = fi_error(413, "the body is too large");
-    } else {
-        a = fi_route(f, method, url, auth, via, c->body, c->len);
-    }
+    struct fake_ionq *f = ctx;
+    const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
+    const char *via = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "via");
     /* the log names the auth scheme, never the key */
     const char *space = auth ? strchr(auth, ' ') : NULL;
-    fi_log(f, "%s %s%s%s auth=%.*s -> %d%s body=%.200s", method, url, via ? "?via=" : "",
-           via ? via : "", auth ? (space ? (int)(space - auth) : 8) : 4, auth ? auth : "none",
-           a.status, faulted && fault.kind == FAKE_IONQ_MALFORMED ? " (truncated)" : "",
-           c->body ? c->body : "");
-    pthread_mutex_unlock(&f->lock);
-    if (faulted && fault.kind == FAKE_IONQ_SLOW) /* processed, but the answer is late */
-        fi_sleep_ms(f, fault.delay_ms);
-    size_t cut = 0;
-    if (faulted && fault.kind == FAKE_IONQ_MALFORMED)
-        cut = a.body && strlen(a.body) > 2 ? strlen(a.body) / 2 : 1;
-    enum MHD_Result ret = fi_send(conn, &a, cut);
-    free(a.body);
-    return ret;
-}
-
-static void fi_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls, (void)conn, (void)toe;
-    struct fi_conn *c = *con_cls;
-    if (c) {
-        free(c->body);
-        free(c);
-        *con_cls = NULL;
-    }
+    fake_http_log(&f->http, "%s %s%s%s auth=%.*s -> %d%s body=%.200s", rq->method, rq->url,
+                  via ? "?via=" : "", via ? via : "", auth ? (space ? (int)(space - auth) : 8) : 4,
+                  auth ? auth : "none", a->status, truncated ? " (truncated)" : "",
+                  rq->body ? rq->body : "");
 }
 
 struct fake_ionq *fake_ionq_start(const struct fake_ionq_options *options)
@@ -962,26 +778,15 @@ struct fake_ionq *fake_ionq_start(const struct fake_ionq_options *options)
         goto fail;
     f->opt = *options;
     f->api_key = strdup(options->api_key);
-    if (!f->api_key || pthread_mutex_init(&f->lock, NULL))
+    if (!f->api_key)
         goto fail;
     f->opt.api_key = f->api_key;
     rng_seed(&f->gen, options->seed);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = 0;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, fi_handler,
-        f, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
-        fi_completed, f, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
-    if (!f->daemon)
+    const struct fake_http_routes routes = {f,           fi_serve, fi_fault_error, fi_log_request,
+                                            fi_free_job, 1};
+    if (fake_http_start(&f->http, &routes))
         goto fail;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(f->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    f->port = info ? info->port : 0;
-    if (!f->port)
-        goto fail;
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/v0.4", f->port);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/v0.4", f->http.port);
     return f;
 fail:
     fake_ionq_stop(f);
@@ -992,22 +797,14 @@ void fake_ionq_stop(struct fake_ionq *f)
 {
     if (!f)
         return;
-    atomic_store(&f->stopping, 1);
-    if (f->daemon)
-        MHD_stop_daemon(f->daemon);
-    for (int i = 0; i < f->n_jobs; i++)
-        fi_job_free(f->jobs[i]);
-    free(f->jobs);
-    free(f->last_body);
-    free(f->log);
+    fake_http_stop(&f->http);
     free(f->api_key);
-    pthread_mutex_destroy(&f->lock);
     free(f);
 }
 
 int fake_ionq_port(const struct fake_ionq *f)
 {
-    return f->port;
+    return f->http.port;
 }
 
 const char *fake_ionq_url(const struct fake_ionq *f)
@@ -1017,56 +814,46 @@ const char *fake_ionq_url(const struct fake_ionq *f)
 
 void fake_ionq_inject(struct fake_ionq *f, const struct fake_ionq_fault *fault)
 {
-    pthread_mutex_lock(&f->lock);
     if (fault->kind == FAKE_IONQ_JOB_FAILS) {
+        fake_http_lock(&f->http);
         f->fail_jobs += fault->count;
-    } else if (f->n_faults < FI_MAX_FAULTS) {
-        int i = f->n_faults++;
-        f->faults[i] = *fault;
-        snprintf(f->fault_method[i], sizeof f->fault_method[i], "%s",
-                 fault->method ? fault->method : "");
-        snprintf(f->fault_path[i], sizeof f->fault_path[i], "%s", fault->path ? fault->path : "");
-        f->faults[i].method = fault->method ? f->fault_method[i] : NULL;
-        f->faults[i].path = fault->path ? f->fault_path[i] : NULL;
+        fake_http_unlock(&f->http);
+        return;
     }
-    pthread_mutex_unlock(&f->lock);
+    fake_http_queue_fault(&f->http, &FAKE_HTTP_FAULT_OF(fault));
 }
 
 void fake_ionq_stats(struct fake_ionq *f, struct fake_ionq_stats *out)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(&f->http);
     *out = f->stats;
-    pthread_mutex_unlock(&f->lock);
+    out->requests = f->http.requests;
+    out->faults_served = f->http.faults_served;
+    fake_http_unlock(&f->http);
 }
 
 char *fake_ionq_last_job_body(struct fake_ionq *f)
 {
-    pthread_mutex_lock(&f->lock);
-    char *copy = f->last_body ? strdup(f->last_body) : NULL;
-    pthread_mutex_unlock(&f->lock);
-    return copy;
+    return fake_http_last_body(&f->http);
 }
 
 char *fake_ionq_job_status(struct fake_ionq *f, const char *id)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(&f->http);
     struct fi_job *j = fi_find(f, id);
     char *copy = j ? strdup(fi_status_name(f, j->status)) : NULL;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(&f->http);
     return copy;
 }
 
 char *fake_ionq_log(struct fake_ionq *f)
 {
-    pthread_mutex_lock(&f->lock);
-    char *copy = strdup(f->log ? f->log : "");
-    pthread_mutex_unlock(&f->lock);
-    return copy;
+    return fake_http_log_copy(&f->http);
 }
 
 void fake_ionq_fast_forward(struct fake_ionq *f, int on)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(&f->http);
     f->fast_forward = on;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(&f->http);
 }

@@ -13,8 +13,10 @@
  * and a fault-injection queue: an HTTP status (429 with Retry-After, 5xx, 409), a truncated JSON
  * body, a slow answer, a dropped connection, and jobs that fail.
  *
- * Tests include fake_ionq.c directly (no Makefile rule). The fake owns everything it allocates;
- * strings it returns are malloc'd copies owned by the caller. Its log never holds the API key.
+ * The server, its lock, the fault queue and the log are the shared core's (fake_http.h); this
+ * fake is IonQ's protocol. Tests include fake_ionq.c directly and link tests/fakes/fake_http.c
+ * (the Makefile's FAKE_HTTP). The fake owns everything it allocates; strings it returns are
+ * malloc'd copies owned by the caller. Its log never holds the API key.
  */
 #ifndef FW_FAKE_IONQ_H
 #define FW_FAKE_IONQ_H

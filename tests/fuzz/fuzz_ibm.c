@@ -1,7 +1,7 @@
 /*
- * fuzz_ibm — ibm_count_samples (quantum/ibm.h), the streaming counter of IBM Sampler V2 results,
- * which reads a provider's answer byte by byte. Input: one byte for the number of PUBs expected
- * (0..7), then the result text.
+ * fuzz_ibm — ibm_count_samples (quantum/ibm_samples.h), the streaming counter of IBM Sampler V2
+ * results, which reads a provider's answer byte by byte. Input: one byte for the number of PUBs
+ * expected (0..7), then the result text.
  *
  * Properties: it never reads outside the text; on success every zeros[i] <= totals[i]; and on any
  * text that is valid JSON (no duplicate keys, no escapes: the scanner looks at raw string bytes)
@@ -10,7 +10,7 @@
  */
 #include "fuzz.h"
 #include "base/error.h"
-#include "quantum/ibm.h"
+#include "quantum/ibm_samples.h"
 
 #include <jansson.h>
 
@@ -67,7 +67,7 @@ static int count_register(const json_t *reg, uint64_t *zeros, uint64_t *total)
     return seen ? 0 : -1;
 }
 
-/* The rules of ibm.c's count_pub and ibm_count_samples, on a tree. */
+/* The rules of ibm_samples.c's count_pub and ibm_count_samples, on a tree. */
 static int count_tree(const json_t *doc, size_t n_pubs, uint64_t *zeros, uint64_t *totals)
 {
     const char *key;

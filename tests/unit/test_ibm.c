@@ -3,14 +3,15 @@
  * circuits on the chosen qubit, PUB packing over jobs, the job-creation pacing, token expiry,
  * revocation and refresh, ISA rejection (1517), jobs that run too long, every fault of the
  * fake's table ending in a retry or a clean error (never a hang, never a job run twice), cancel,
- * the sample counter on malformed input, and no key, token or CRN in any error message or in the
- * fake's log. */
+ * and no key, token or CRN in any error message or in the fake's log. The sample counter on its
+ * own: test_ibm_samples.c. */
 #include "testutil.h"
 #include "../fakes/fake_ibm.c"
 #include "quantum/backend.h"
 #include "quantum/circuit.h"
 #include "quantum/http_client.h"
 #include "quantum/ibm.h"
+#include "quantum/ibm_samples.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -691,49 +692,6 @@ static void test_cancel(void **state)
     fake_ibm_stop(f);
 }
 
-/* ---- the sample counter -------------------------------------------------------------------- */
-
-static void test_count_samples(void **state)
-{
-    (void)state;
-    uint64_t z[3], t[3];
-    const char *good = "{\"results\": [{\"data\": {\"c\": {\"samples\": [\"0x0\", \"0x1\", "
-                       "\"0x0\"], \"num_bits\": 1}}, \"metadata\": {\"circuit_metadata\": {}}}, "
-                       "{\"data\": {\"meas\": {\"samples\": [\"0x1\",\"0X3\",\"0x2\"], "
-                       "\"num_bits\": 2}}}], \"metadata\": {\"version\": 2, \"x\": [1.5e3, "
-                       "-2, true, null, \"a\\\"b\"]}}";
-    assert_int_equal(ibm_count_samples(good, strlen(good), 2, z, t), 0);
-    assert_int_equal(z[0], 2);
-    assert_int_equal(t[0], 3);
-    assert_int_equal(z[1], 1); /* 0x2: bit 0 clear */
-    assert_int_equal(t[1], 3);
-    assert_int_equal(ibm_count_samples(good, strlen(good), 3, z, t), FW_ECORRUPT);
-    assert_int_equal(ibm_count_samples(good, strlen(good), 1, z, t), FW_ECORRUPT);
-    for (size_t cut = 0; cut < strlen(good); cut += 7) /* every truncation */
-        assert_int_equal(ibm_count_samples(good, cut, 2, z, t), FW_ECORRUPT);
-    static const char *const bad[] = {
-        "{\"results\": [{\"data\": {\"c\": {\"samples\": [\"0y1\"]}}}]}",
-        "{\"results\": [{\"data\": {\"c\": {\"samples\": [\"0x\"]}}}]}",
-        "{\"results\": [{\"data\": {\"c\": {\"samples\": [1]}}}]}",
-        "{\"results\": [{\"data\": {\"a\": {\"samples\": []}, \"b\": {\"samples\": []}}}]}",
-        "{\"results\": [{\"data\": {}}]}",
-        "{\"results\": [{}]}",
-        "{\"results\": {}}",
-        "{}",
-        "[]",
-        "{\"results\": [{\"data\": {\"c\": {\"samples\": [\"0x0\"]}}}]} trailing",
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(ibm_count_samples(bad[i], strlen(bad[i]), 1, z, t), FW_ECORRUPT);
-    /* deep nesting is refused, not recursed into without bound */
-    char deep[4096];
-    size_t len = (size_t)snprintf(deep, sizeof deep, "{\"x\": ");
-    for (int i = 0; i < 1000; i++)
-        deep[len++] = '[';
-    deep[len] = '\0';
-    assert_int_equal(ibm_count_samples(deep, len, 1, z, t), FW_ECORRUPT);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -741,7 +699,7 @@ int main(void)
         cmocka_unit_test(test_packing),       cmocka_unit_test(test_pacing),
         cmocka_unit_test(test_token_refresh), cmocka_unit_test(test_bad_credentials),
         cmocka_unit_test(test_isa_rejection), cmocka_unit_test(test_faults_retried_or_clean),
-        cmocka_unit_test(test_cancel),        cmocka_unit_test(test_count_samples),
+        cmocka_unit_test(test_cancel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
