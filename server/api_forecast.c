@@ -379,8 +379,10 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
     long long epochs, seed;
     struct month_series series = {0};
     fw_error err = {0};
-    if (!json_is_integer(json_object_get(body, "dataset"))) {
-        http_problem(resp, 422, "a refit backtest trains on a stored dataset: give \"dataset\"");
+    if (json_object_get(body, "series")) {
+        http_problem(resp, 422,
+                     "a refit backtest trains on a stored dataset: give \"dataset\" (or "
+                     "\"refit\": false to score the stored model on an inline series)");
         return;
     }
     if (api_int_member(body, "epochs", f->epochs > 0 ? f->epochs : 100, 1, cfg->max_epochs, &epochs,
@@ -389,6 +391,7 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
         api_read_series(req, body, &series, resp))
         return;
     int rc = backtest_check(spec, series.n, &err);
+    int64_t dataset = series.dataset_id; /* the one given, or the bundled SILSO series */
     month_series_free(&series);
     if (rc) {
         api_fail(resp, rc, &err);
@@ -409,8 +412,8 @@ static void start_refit_job(const struct http_request *req, const json_t *body,
         return;
     }
     json_t *request = json_pack(
-        "{s:s, s:O, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "architecture", f->model->ops->name,
-        "dataset", json_object_get(body, "dataset"), "protocol", "live", "config",
+        "{s:s, s:o, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "architecture", f->model->ops->name,
+        "dataset", json_integer(dataset), "protocol", "live", "config",
         model_json_config(&f->model->config), "epochs", (json_int_t)epochs, "seed",
         (json_int_t)seed, "h", (json_int_t)spec->h, "n_windows", (json_int_t)spec->n_windows,
         "step", (json_int_t)spec->step, "level", level_array(spec->levels, spec->n_levels));
@@ -475,7 +478,9 @@ void api_backtest(const struct http_request *req, struct http_response *resp)
     spec.model_protocol = (int)f->protocol;
     spec.model_first = f->data_first_month;
     spec.model_last = f->data_last_month;
-    if (json_is_true(refit)) {
+    /* out of sample by default: a model trained at every cutoff; "refit": false scores the
+     * stored model (and an inline series, which no job can train on, is scored so) */
+    if (refit ? json_is_true(refit) : !json_object_get(body, "series")) {
         start_refit_job(req, body, f, &spec, resp);
         goto done;
     }

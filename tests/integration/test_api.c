@@ -807,7 +807,8 @@ static void test_backtest(void **state)
     (void)state;
     char body[200];
     snprintf(body, sizeof body,
-             "{\"model\":%lld,\"dataset\":1,\"h\":6,\"n_windows\":3,\"step\":6,\"level\":[80,95]}",
+             "{\"model\":%lld,\"dataset\":1,\"refit\":false,\"h\":6,\"n_windows\":3,\"step\":6,"
+             "\"level\":[80,95]}",
              (long long)tiny_model);
     struct it_resp r;
     it_post_json(srv, "/backtest", body, &r);
@@ -821,6 +822,7 @@ static void test_backtest(void **state)
     assert_int_equal(JI(o, "step"), 6);
     json_t *windows = JA(o, "windows"), *w;
     assert_int_equal(json_array_size(windows), 3);
+    assert_true(json_is_boolean(json_object_get(o, "in_sample")));
     size_t i;
     json_array_foreach(windows, i, w)
     {
@@ -830,6 +832,10 @@ static void test_backtest(void **state)
         assert_string_equal(JS(w, "cutoff"), want);
         json_t *rows = JA(w, "forecast"), *row;
         assert_int_equal(json_array_size(rows), 6);
+        json_t *wm = JO(w, "metrics"); /* each window's own errors and coverage */
+        assert_true(isfinite(JD(wm, "mae")) && JD(wm, "mae") >= 0);
+        assert_true(JD(wm, "coverage-95") >= 0 && JD(wm, "coverage-95") <= 1);
+        assert_int_equal(JI(wm, "points"), 6);
         size_t j;
         int cutoff = month_of(want);
         json_array_foreach(rows, j, row)
@@ -913,14 +919,32 @@ static void check_default_forecasts(struct itest_server *s, int64_t id)
     json_decref(o);
     free(rows);
 
-    /* an empty backtest: the default model on the bundled series, one window */
+    /* an empty backtest is out of sample: a job that trains the default model's recipe at the
+     * cutoff of its one window, on the bundled series (cancelled here: it trains 100 epochs) */
     rq.path = "/backtest";
+    it_do(s, &rq, &r);
+    IT_STATUS(&r, 202);
+    o = IT_JSON(&r);
+    it_resp_free(&r);
+    assert_int_equal(JI(o, "models_to_train"), 1);
+    char job[64];
+    snprintf(job, sizeof job, "/jobs/%lld", (long long)JI(o, "job"));
+    json_decref(o);
+    it_delete(s, job, &r);
+    it_resp_free(&r);
+
+    /* "refit": false scores the stored model, which saw these months: said, and warned */
+    rq.body = "{\"refit\": false}";
+    rq.len = strlen(rq.body);
+    rq.content_type = "application/json";
     it_do(s, &rq, &r);
     IT_STATUS(&r, 200);
     o = IT_JSON(&r);
     it_resp_free(&r);
     assert_int_equal(JI(o, "model"), id);
     assert_int_equal(json_array_size(JA(o, "windows")), 1);
+    assert_true(json_is_true(json_object_get(o, "in_sample")));
+    assert_non_null(strstr(JS(o, "warning"), "in sample"));
     json_decref(o);
     json_decref(ds);
 }
