@@ -58,6 +58,7 @@ struct train_args {
     const char *architecture, *protocol, *dataset, *out, *db, *config, *name;
     long window, horizon, epochs, seed, threads, batch;
     double lr;
+    struct train_options recipe; /* --optimizer, --weight-decay, --schedule, --warmup, ... */
     int cutoff_month, json, quiet, make_default;
 };
 
@@ -98,6 +99,28 @@ static int parse_train_number(int code, const char *arg, struct train_args *a)
     return 0;
 }
 
+/* One of the recipe options (--optimizer, --schedule, --weight-decay, --warmup,
+ * --decay-fraction, --final-lr); -1 after printing why. The ranges are train_options_check's. */
+static int parse_recipe_option(int code, const char *arg, struct train_options *r)
+{
+    if (code == 'O' && optim_kind_parse(arg, &r->optimizer))
+        return -cli_fail("train", "--optimizer must be adam, adamw or lion, not '%s'", arg);
+    if (code == 'S' && lr_schedule_parse(arg, &r->schedule))
+        return -cli_fail("train", "--schedule must be constant, linear or wsd, not '%s'", arg);
+    const struct {
+        int code;
+        const char *name;
+        double *target;
+    } flags[] = {{'W', "weight-decay", &r->weight_decay},
+                 {'u', "warmup", &r->warmup},
+                 {'F', "decay-fraction", &r->decay_fraction},
+                 {'L', "final-lr", &r->final_lr}};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (flags[i].code == code && cli_parse_double(arg, flags[i].target))
+            return -cli_fail("train", "--%s: '%s' is not a number", flags[i].name, arg);
+    return 0;
+}
+
 static int parse_train_args(int argc, char **argv, struct train_args *a)
 {
     static const struct option options[] = {{"model", required_argument, 0, 'm'},
@@ -115,6 +138,12 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
                                             {"config", required_argument, 0, 'C'},
                                             {"batch-size", required_argument, 0, 'b'},
                                             {"lr", required_argument, 0, 'l'},
+                                            {"optimizer", required_argument, 0, 'O'},
+                                            {"weight-decay", required_argument, 0, 'W'},
+                                            {"schedule", required_argument, 0, 'S'},
+                                            {"warmup", required_argument, 0, 'u'},
+                                            {"decay-fraction", required_argument, 0, 'F'},
+                                            {"final-lr", required_argument, 0, 'L'},
                                             {"quiet", no_argument, 0, 'q'},
                                             {"name", required_argument, 0, 'n'},
                                             {"default", no_argument, 0, 'X'},
@@ -128,6 +157,7 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
                              .batch = 32,
                              .lr = 2.5e-3,
                              .cutoff_month = -1};
+    train_options_default(&a->recipe);
     optind = 1;
     opterr = 0;
     int c;
@@ -170,6 +200,15 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
         case 't':
         case 'b':
             if (parse_train_number(c, optarg, a))
+                return 2;
+            break;
+        case 'O':
+        case 'W':
+        case 'S':
+        case 'u':
+        case 'F':
+        case 'L':
+            if (parse_recipe_option(c, optarg, &a->recipe))
                 return 2;
             break;
         case 'l':
@@ -276,6 +315,14 @@ int cmd_train(int argc, char **argv)
     rq.train.threads = (int)a.threads;
     rq.train.batch_size = (int)a.batch;
     rq.train.lr = a.lr;
+    rq.train.optimizer = a.recipe.optimizer;
+    rq.train.weight_decay = a.recipe.weight_decay;
+    rq.train.schedule = a.recipe.schedule;
+    rq.train.warmup = a.recipe.warmup;
+    rq.train.decay_fraction = a.recipe.decay_fraction;
+    rq.train.final_lr = a.recipe.final_lr;
+    if (train_options_check(&rq.train, &err))
+        return cli_fail("train", "%s", err.msg);
 
     struct month_series src;
     if (series_source_load(a.dataset, a.db, &src, &err))

@@ -9,6 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+int job_request_train_recipe(const json_t *request, struct train_options *t, fw_error *err)
+{
+    static const char *const numbers[] = {"weight_decay", "warmup", "decay_fraction", "final_lr"};
+    double *targets[] = {&t->weight_decay, &t->warmup, &t->decay_fraction, &t->final_lr};
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        const json_t *v = json_object_get(request, numbers[i]);
+        if (!v || json_is_null(v))
+            continue;
+        if (!json_is_number(v))
+            return fw_error_set(err, FW_EINVAL, "'%s' must be a number", numbers[i]);
+        *targets[i] = json_number_value(v);
+    }
+    const json_t *opt = json_object_get(request, "optimizer");
+    if (opt && !json_is_null(opt) && optim_kind_parse(json_string_value(opt), &t->optimizer))
+        return fw_error_set(err, FW_EINVAL, "'optimizer' must be \"adam\", \"adamw\" or \"lion\"");
+    const json_t *schedule = json_object_get(request, "schedule");
+    if (schedule && !json_is_null(schedule) &&
+        lr_schedule_parse(json_string_value(schedule), &t->schedule))
+        return fw_error_set(err, FW_EINVAL,
+                            "'schedule' must be \"constant\", \"linear\" or \"wsd\"");
+    return train_options_check(t, err);
+}
+
 int job_request_train_decode(const char *request_json, struct train_job *tj, fw_error *err)
 {
     json_error_t jerr;
@@ -29,6 +52,11 @@ int job_request_train_decode(const char *request_json, struct train_job *tj, fw_
         tj->rq.train.batch_size = (int)json_integer_value(bs);
     if (json_is_number(lr))
         tj->rq.train.lr = json_number_value(lr);
+    fw_error recipe_err = {0};
+    if (job_request_train_recipe(o, &tj->rq.train, &recipe_err)) {
+        json_decref(o);
+        return fw_error_set(err, FW_ECORRUPT, "the job's request: %s", recipe_err.msg);
+    }
     const char *protocol = json_string_value(json_object_get(o, "protocol"));
     series_protocol_parse(protocol ? protocol : "live", &tj->rq.protocol);
     tj->rq.cutoff_month = -1;

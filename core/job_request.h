@@ -30,8 +30,15 @@ struct train_job {
     int make_default;
 };
 
-/* FW_ECORRUPT if the text is not a training job's request. */
+/* FW_ECORRUPT if the text is not a training job's request (or its recipe fails the checks). */
 int job_request_train_decode(const char *text, struct train_job *tj, fw_error *err);
+
+/* Reads a training request's recipe members into t, over what t holds (absent or null: kept):
+ * "optimizer" ("adam", "adamw", "lion"), "weight_decay", "schedule" ("constant", "linear",
+ * "wsd"), "warmup", "decay_fraction", "final_lr"; then checks them with t->lr
+ * (train_options_check). FW_EINVAL with a message naming the member. POST /models validates with
+ * it, the worker decodes with it. */
+int job_request_train_recipe(const json_t *request, struct train_options *t, fw_error *err);
 
 /* A forecast whose circuits run on a cloud backend. */
 struct quantum_job {

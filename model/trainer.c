@@ -23,7 +23,45 @@ void train_options_default(struct train_options *o)
                                 .loss_alpha = 1.0,
                                 .weight_decay = 0.0,
                                 .optimizer = OPTIM_ADAM,
+                                .schedule = LR_CONSTANT,
+                                .warmup = 0.0,
+                                .decay_fraction = 0.2,
+                                .final_lr = 0.0,
                                 .seed = 0};
+}
+
+/* x in [0, 1] (NaN is not). */
+static int is_fraction(double x)
+{
+    return x >= 0.0 && x <= 1.0;
+}
+
+int train_options_check(const struct train_options *o, fw_error *err)
+{
+    struct train_options d;
+    train_options_default(&d);
+    if ((unsigned)o->optimizer > OPTIM_LION || (unsigned)o->schedule > LR_WSD)
+        return fw_error_set(err, FW_EINVAL, "unknown optimizer or schedule");
+    if (!(o->weight_decay >= 0.0) || !isfinite(o->weight_decay))
+        return fw_error_set(err, FW_EINVAL, "weight_decay must be a number >= 0");
+    if (o->optimizer != OPTIM_ADAM && !(o->lr * o->weight_decay < 1.0))
+        return fw_error_set(err, FW_EINVAL,
+                            "lr * weight_decay must be below 1 (the decoupled decay multiplies "
+                            "the weights by 1 - lr * weight_decay)");
+    if (!is_fraction(o->warmup) || o->warmup == 1.0)
+        return fw_error_set(err, FW_EINVAL, "warmup must be a fraction of the steps in [0, 1)");
+    if (!is_fraction(o->decay_fraction))
+        return fw_error_set(err, FW_EINVAL, "decay_fraction must be a fraction in [0, 1]");
+    if (!is_fraction(o->final_lr))
+        return fw_error_set(err, FW_EINVAL, "final_lr must be a fraction of lr in [0, 1]");
+    if (o->schedule == LR_WSD && !(o->warmup + o->decay_fraction <= 1.0))
+        return fw_error_set(err, FW_EINVAL, "warmup + decay_fraction must be at most 1");
+    if (o->schedule != LR_WSD && o->decay_fraction != d.decay_fraction)
+        return fw_error_set(err, FW_EINVAL, "decay_fraction applies to the wsd schedule only");
+    if (o->schedule == LR_CONSTANT && o->final_lr != d.final_lr)
+        return fw_error_set(err, FW_EINVAL,
+                            "final_lr applies to the linear and wsd schedules only");
+    return FW_OK;
 }
 
 static double now_seconds(void)
@@ -192,6 +230,23 @@ int train_eval_loss(struct model *m, const struct split_plan *plan, struct split
     return rc;
 }
 
+/* The size of the batch that starts at window first of an epoch's n_train: bs, or what is left;
+ * a last batch of one window has no batch variance, so it joins the batch before. */
+static size_t batch_count(size_t n_train, size_t first, size_t bs)
+{
+    size_t count = n_train - first < bs ? n_train - first : bs;
+    return n_train - first - count == 1 ? count + 1 : count;
+}
+
+/* The optimiser steps of an epoch. */
+static uint64_t batches_per_epoch(size_t n_train, size_t bs)
+{
+    uint64_t n = 0;
+    for (size_t first = 0; first < n_train; first += batch_count(n_train, first, bs))
+        n++;
+    return n;
+}
+
 struct epoch_buffers {
     size_t *order;
     double *pred, *target, *dout;
@@ -212,13 +267,10 @@ static int run_epoch(struct model *m, const struct split_plan *plan, const struc
     size_t bs = (size_t)o->batch_size;
     double sum = 0.0;
     size_t batch_index = 0;
-    for (size_t first = 0; first < n_train; first += bs, batch_index++) {
+    for (size_t first = 0, count; first < n_train; first += count, batch_index++) {
         if (cancel && atomic_load(cancel))
             return FW_ECANCELLED;
-        size_t count = n_train - first < bs ? n_train - first : bs;
-        /* a last batch of one window has no batch variance: it joins the batch before */
-        if (n_train - first - count == 1)
-            count++;
+        count = batch_count(n_train, first, bs);
         struct model_batch b = {series_inputs(plan), plan->scaled, eb->order + first, count};
         struct model_run run = {pool, {{0}}};
         rng_seed_stream(&run.dropout, o->seed, ((uint64_t)epoch << 20) + batch_index);
@@ -236,8 +288,6 @@ static int run_epoch(struct model *m, const struct split_plan *plan, const struc
             return rc;
         optim_step(&s->opt, m->params, m->grads);
         model_params_changed(m);
-        if (count > bs)
-            first++;
     }
     *loss = sum / (double)n_train;
     return FW_OK;
@@ -308,6 +358,12 @@ int train_run(struct model *m, const struct split_plan *plan, const struct train
     size_t n_train = plan->train.end - plan->train.begin;
     if (n_train < 2)
         return fw_error_set(err, FW_EINVAL, "need at least two training windows");
+    int rc = train_options_check(o, err);
+    if (rc)
+        return rc;
+    struct lr_plan schedule = {o->schedule, o->warmup, o->decay_fraction, o->final_lr,
+                               (uint64_t)o->epochs * batches_per_epoch(n_train, o->batch_size)};
+    optim_set_plan(&s->opt, &schedule);
 
     /* restore the epoch boundary the state holds (fresh: the initial weights) */
     memcpy(m->params, s->params, m->n_params * sizeof(double));
@@ -316,7 +372,7 @@ int train_run(struct model *m, const struct split_plan *plan, const struct train
 
     openblas_set_num_threads(1);
     struct pool *pool = NULL;
-    int rc = pool_create(o->threads, &pool);
+    rc = pool_create(o->threads, &pool);
     if (rc)
         return rc;
     size_t cap = (size_t)o->batch_size + 1, h = (size_t)m->horizon;

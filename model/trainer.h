@@ -1,8 +1,8 @@
 /*
- * trainer — trains any registered model on a split plan (series.h): Adam(W) with the keras
- * decay, seeded shuffling, the peak-aware loss, validation after every epoch, the
- * best-validation checkpoint, progress after every epoch, cancellation between batches, and a
- * resumable state.
+ * trainer — trains any registered model on a split plan (series.h): Adam, AdamW or Lion with a
+ * learning-rate schedule (the keras decay by default; optim.h), seeded shuffling, the peak-aware
+ * loss, validation after every epoch, the best-validation checkpoint, progress after every epoch,
+ * cancellation between batches, and a resumable state.
  *
  * Determinism: epoch e shuffles with the stream (seed, e) and batch b of it draws dropout from
  * the stream (seed, e, b), so the order of work never depends on history and a resumed run
@@ -31,11 +31,23 @@ struct train_options {
                       (the validation loss is then only logged) */
     double lr, lr_decay, loss_alpha, weight_decay;
     enum optim_kind optimizer;
+    /* the schedule (optim.h); lr_decay is the constant schedule's keras decay. Its length is
+     * epochs x the batches of an epoch, which train_run counts on the plan. */
+    enum lr_schedule schedule;
+    double warmup, decay_fraction, final_lr;
     uint64_t seed;
 };
 
-/* The paper's settings: 100 epochs, batch 32, Adam 2.5e-3, keras decay 1e-6, alpha 1. */
+/* The paper's settings: 100 epochs, batch 32, Adam 2.5e-3, keras decay 1e-6, alpha 1; no weight
+ * decay, no warmup; decay_fraction 0.2 and final_lr 0 for the schedules that use them. */
 void train_options_default(struct train_options *o);
+
+/* Checks the optimiser and schedule options (FW_EINVAL with a message naming the option):
+ * weight_decay >= 0 (and lr * weight_decay < 1 when decoupled), warmup in [0, 1),
+ * decay_fraction and final_lr in [0, 1], warmup + decay_fraction <= 1 for wsd, and no
+ * decay_fraction (wsd only) or final_lr (linear and wsd only) other than the default on a
+ * schedule that ignores it. */
+int train_options_check(const struct train_options *o, fw_error *err);
 
 struct train_epoch {
     double train_loss, val_loss, seconds;
@@ -70,7 +82,8 @@ struct train_progress {
 typedef void (*train_callback)(void *ctx, const struct train_progress *p,
                                const struct train_state *s);
 
-/* Trains from s (fresh or loaded) to o->epochs. On success the model holds the best-validation
+/* Trains from s (fresh or loaded) to o->epochs, first setting the optimiser's schedule from o
+ * and the plan's batch count. On success the model holds the best-validation
  * weights (the last epoch's with keep_last). Returns FW_ECANCELLED when *cancel became non-zero
  * (the state is at the last epoch boundary, ready to resume). */
 int train_run(struct model *m, const struct split_plan *plan, const struct train_options *o,

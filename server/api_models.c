@@ -4,6 +4,7 @@
 #include "base/period.h"
 #include "model/series.h"
 #include "server/api.h"
+#include "core/job_request.h"
 #include "core/jobs.h"
 #include "core/model_json.h"
 #include "core/model_record.h"
@@ -66,16 +67,41 @@ struct train_request {
     long long dataset, epochs, seed, window, horizon, batch_size;
     const char *architecture, *protocol, *cutoff, *name;
     json_t *config;
-    double lr;
+    struct train_options train; /* lr and the recipe (optimizer, schedule, ...) */
     int make_default;
 };
+
+/* "lr" and the recipe members (job_request_train_recipe), as the job will read them. */
+static int read_train_recipe(const json_t *body, struct train_request *t,
+                             struct http_response *resp)
+{
+    train_options_default(&t->train);
+    const json_t *lr = json_object_get(body, "lr");
+    if (json_is_null(lr))
+        lr = NULL;
+    if (lr &&
+        (!json_is_number(lr) || !(json_number_value(lr) > 0) || !(json_number_value(lr) < 10))) {
+        http_problem(resp, 422, "'lr' must be a number in (0, 10)");
+        return -1;
+    }
+    if (lr)
+        t->train.lr = json_number_value(lr);
+    fw_error err = {0};
+    if (job_request_train_recipe(body, &t->train, &err)) {
+        http_problem(resp, 422, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
 
 static int read_train_request(const json_t *body, const struct app_config *cfg,
                               struct train_request *t, struct http_response *resp)
 {
-    static const char *const known[] = {"dataset", "architecture", "protocol", "epochs",  "seed",
-                                        "cutoff",  "config",       "window",   "horizon", "name",
-                                        "default", "batch_size",   "lr",       NULL};
+    static const char *const known[] = {"dataset", "architecture",   "protocol", "epochs",
+                                        "seed",    "cutoff",         "config",   "window",
+                                        "horizon", "name",           "default",  "batch_size",
+                                        "lr",      "optimizer",      "schedule", "weight_decay",
+                                        "warmup",  "decay_fraction", "final_lr", NULL};
     if (api_known_members(body, known, resp))
         return -1;
     memset(t, 0, sizeof *t);
@@ -109,17 +135,8 @@ static int read_train_request(const json_t *body, const struct app_config *cfg,
         http_problem(resp, 422, "%s", err.msg);
         return -1;
     }
-    const json_t *lr = json_object_get(body, "lr");
-    if (json_is_null(lr))
-        lr = NULL;
-    t->lr = 2.5e-3;
-    if (lr &&
-        (!json_is_number(lr) || !(json_number_value(lr) > 0) || !(json_number_value(lr) < 10))) {
-        http_problem(resp, 422, "'lr' must be a number in (0, 10)");
+    if (read_train_recipe(body, t, resp))
         return -1;
-    }
-    if (lr)
-        t->lr = json_number_value(lr);
     const json_t *def = json_object_get(body, "default");
     if (json_is_null(def))
         def = NULL;

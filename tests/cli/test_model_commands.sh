@@ -2,8 +2,9 @@
 # CLI test for `fwpcast architectures | train | eval | forecast | export | import-model`: a tiny
 # model trained on the bundled SILSO series, the --json contract (one JSON object on the last
 # line of stdout), determinism (same seed and data: byte-identical model file and forecast,
-# whatever the thread count), the JSON export round trip, and bad input failing with a message,
-# a non-zero exit and nothing on stdout.
+# whatever the thread count), training recipes (--optimizer, --schedule, ...: deterministic, the
+# defaults spelled out give the default model), the JSON export round trip, and bad input failing
+# with a message, a non-zero exit and nothing on stdout.
 # Usage: tests/cli/test_model_commands.sh [path/to/fwpcast]   (run from the project root)
 set -eu
 
@@ -50,6 +51,24 @@ else
     fail "same seed gave different model files"
 fi
 cmp -s "$tmp/a.fwp" "$tmp/d.fwp" && fail "a different seed gave the same model" || ok "another seed differs"
+
+# --- training recipes: deterministic, each its own model, the defaults spelled out the default ---
+lion="--optimizer lion --lr 5e-4 --weight-decay 0.1 --schedule wsd --warmup 0.1 --decay-fraction 0.3"
+"$bin" train --protocol live $small --config "$cfg" --seed 7 $lion --out "$tmp/l1.fwp" >/dev/null
+"$bin" train --protocol live $small --config "$cfg" --seed 7 $lion --threads 2 --out "$tmp/l2.fwp" >/dev/null
+"$bin" train --protocol live $small --config "$cfg" --seed 7 --optimizer adamw --weight-decay 0.01 \
+    --schedule linear --final-lr 0.1 --out "$tmp/w.fwp" >/dev/null
+"$bin" train --protocol live $small --config "$cfg" --seed 7 --optimizer adam --weight-decay 0 \
+    --schedule constant --warmup 0 --decay-fraction 0.2 --final-lr 0 --lr 2.5e-3 --out "$tmp/e.fwp" >/dev/null
+cmp -s "$tmp/l1.fwp" "$tmp/l2.fwp" && ok "a Lion + WSD recipe: byte-identical model files" ||
+    fail "the same recipe gave different model files"
+if cmp -s "$tmp/l1.fwp" "$tmp/a.fwp" || cmp -s "$tmp/w.fwp" "$tmp/a.fwp" || cmp -s "$tmp/w.fwp" "$tmp/l1.fwp"; then
+    fail "a recipe trained the same model as another"
+else
+    ok "Lion + WSD and AdamW + linear each train their own model"
+fi
+cmp -s "$tmp/e.fwp" "$tmp/a.fwp" && ok "the default recipe spelled out is the default" ||
+    fail "the default recipe spelled out gave another model"
 
 # --- forecast: deterministic JSON, periods after the last month, intervals ---
 "$bin" forecast "$tmp/a.fwp" --level 80 --level 95 --json >"$tmp/f1.json"
@@ -119,6 +138,14 @@ expect_failure "no output" "--out" "$bin" train --epochs 1
 expect_failure "bad epochs" "--epochs" "$bin" train --epochs 0 --out "$tmp/x.fwp"
 expect_failure "bad config" "windw" "$bin" train --config windw=3 --out "$tmp/x.fwp"
 expect_failure "cutoff outside data" "outside the data" "$bin" train $small --cutoff 1700-01 --out "$tmp/x.fwp"
+expect_failure "unknown optimizer" "--optimizer" "$bin" train $small --optimizer sgd --out "$tmp/x.fwp"
+expect_failure "unknown schedule" "--schedule" "$bin" train $small --schedule cosine --out "$tmp/x.fwp"
+expect_failure "warmup not a number" "--warmup" "$bin" train $small --warmup x --out "$tmp/x.fwp"
+expect_failure "warmup 1" "warmup must be" "$bin" train $small --warmup 1 --out "$tmp/x.fwp"
+expect_failure "negative weight decay" "weight_decay" "$bin" train $small --weight-decay -1 --out "$tmp/x.fwp"
+expect_failure "final lr on constant" "final_lr applies" "$bin" train $small --final-lr 0.1 --out "$tmp/x.fwp"
+expect_failure "wsd too long" "warmup + decay_fraction" "$bin" train $small --schedule wsd --warmup 0.5 \
+    --decay-fraction 0.6 --out "$tmp/x.fwp"
 expect_failure "missing dataset file" "nope.csv" "$bin" train $small --dataset "$tmp/nope.csv" --out "$tmp/x.fwp"
 expect_failure "missing model file" "nope.fwp" "$bin" forecast "$tmp/nope.fwp"
 expect_failure "corrupt model file" "bad magic" "$bin" forecast "$tmp/garbage.fwp"

@@ -1,7 +1,8 @@
 /*
  * Integration: every error code of the API against a real server — 400 malformed or truncated
  * JSON, 404, 405 with Allow, 409, 413 (--max-body and a 100 MB body), 415, 422 (wrong types,
- * huge numbers, NaN, zero/negative h, unknown ids, bad levels and cutoffs), 401 with a token —
+ * huge numbers, NaN, zero/negative h, unknown ids, bad levels and cutoffs, bad training
+ * recipes, each with a message naming the member), 401 with a token —
  * plus invalid UTF-8 and NUL bytes, overlong URLs and headers, and a slowloris client. Every
  * bad request must leave the database as it was (datasets, models, job counts) and the server
  * healthy.
@@ -658,6 +659,58 @@ static void test_422_models(void **state)
     run_bad(srv, long_name, 1);
 }
 
+/* Bad training recipes: 422, the detail naming what is wrong, nothing stored. */
+static void test_422_recipes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *members, *detail;
+    } recipes[] = {
+        {"\"optimizer\":\"sgd\"", "'optimizer' must be"},
+        {"\"optimizer\":\"Adam\"", "'optimizer' must be"},
+        {"\"optimizer\":1", "'optimizer' must be"},
+        {"\"schedule\":\"cosine\"", "'schedule' must be"},
+        {"\"schedule\":true", "'schedule' must be"},
+        {"\"weight_decay\":-0.1", "weight_decay must be a number >= 0"},
+        {"\"weight_decay\":\"0.1\"", "'weight_decay' must be a number"},
+        {"\"optimizer\":\"adamw\",\"weight_decay\":400", "lr * weight_decay"},
+        {"\"optimizer\":\"lion\",\"lr\":1,\"weight_decay\":1", "lr * weight_decay"},
+        {"\"warmup\":-0.01", "warmup must be"},
+        {"\"warmup\":1", "warmup must be"},
+        {"\"warmup\":2.5", "warmup must be"},
+        {"\"warmup\":\"NaN\"", "'warmup' must be a number"},
+        {"\"schedule\":\"wsd\",\"decay_fraction\":1.5", "decay_fraction must be"},
+        {"\"schedule\":\"wsd\",\"decay_fraction\":-1", "decay_fraction must be"},
+        {"\"schedule\":\"wsd\",\"warmup\":0.5,\"decay_fraction\":0.6", "warmup + decay_fraction"},
+        {"\"schedule\":\"linear\",\"final_lr\":1.5", "final_lr must be"},
+        {"\"schedule\":\"linear\",\"final_lr\":[0]", "'final_lr' must be a number"},
+        {"\"final_lr\":0.1", "final_lr applies to the linear and wsd schedules only"},
+        {"\"schedule\":\"linear\",\"decay_fraction\":0.3", "decay_fraction applies to the wsd"},
+    };
+    enum { N = sizeof recipes / sizeof recipes[0] };
+    char bodies[N][512];
+    struct bad cases[N];
+    for (size_t i = 0; i < N; i++) {
+        snprintf(bodies[i], sizeof bodies[i],
+                 "{\"dataset\":1,\"window\":24,\"horizon\":6,\"epochs\":1," IT_TINY_CONFIG ",%s}",
+                 recipes[i].members);
+        cases[i] = (struct bad){"POST", "/models", JSON, bodies[i], 422, 0, recipes[i].members};
+    }
+    run_bad(srv, cases, N);
+    for (size_t i = 0; i < N; i++) {
+        struct it_resp r;
+        it_post_json(srv, "/models", bodies[i], &r);
+        json_t *o = json_loads(r.body, 0, NULL);
+        const char *detail = json_string_value(json_object_get(o, "detail"));
+        if (!detail || !strstr(detail, recipes[i].detail))
+            fail_msg("%s: detail '%s', expected '%s'", recipes[i].members,
+                     detail ? detail : "(none)", recipes[i].detail);
+        json_decref(o);
+        it_resp_free(&r);
+    }
+    assert_healthy(srv);
+}
+
 static void test_422_backtest(void **state)
 {
     (void)state;
@@ -1182,6 +1235,7 @@ int main(void)
         cmocka_unit_test(test_422_forecast),
         cmocka_unit_test(test_422_forecast_huge_values),
         cmocka_unit_test(test_422_models),
+        cmocka_unit_test(test_422_recipes),
         cmocka_unit_test(test_422_backtest),
         cmocka_unit_test(test_422_datasets),
         cmocka_unit_test(test_422_import),

@@ -1,8 +1,10 @@
 /*
  * Integration: training jobs against a real server — concurrent forecasts while a job trains,
- * cancelling a running job, a full queue (429), refit backtests as jobs, and restarts: SIGKILL
- * and SIGTERM during training leave the job interrupted and resumable, and a resumed job
- * continues from its checkpoint to the requested number of epochs.
+ * cancelling a running job, a full queue (429), refit backtests as jobs, training recipes
+ * (optimizer, schedule) reaching the trainer, and restarts: SIGKILL and SIGTERM during training
+ * leave the job interrupted and resumable, and a resumed job continues from its checkpoint to
+ * the requested number of epochs (with a Lion + WSD recipe: to the uninterrupted run's model,
+ * byte for byte).
  */
 #include "itest.h"
 
@@ -418,6 +420,73 @@ static void test_refit_backtest_job(void **state)
     assert_int_equal(it_model_count(srv), models);
 }
 
+/* ---- training recipes ---------------------------------------------------------------------- */
+
+#define LION_WSD                                                                                   \
+    ",\"optimizer\":\"lion\",\"lr\":5e-4,\"weight_decay\":0.1,\"schedule\":\"wsd\",\"warmup\":0."  \
+    "1,\"decay_fraction\":0.3"
+#define ADAMW_LINEAR                                                                               \
+    ",\"optimizer\":\"adamw\",\"weight_decay\":0.01,\"schedule\":\"linear\",\"final_lr\":0.1"
+
+/* Trains a job to success; returns its model's id. */
+static int64_t train_to_model(struct itest_server *s, int epochs, const char *extra)
+{
+    int64_t job = it_train_start(s, 24, epochs, extra);
+    json_t *j = it_job_wait(s, job, NULL, NULL, 60 + 2.0 * epochs);
+    if (strcmp(JS(j, "state"), "succeeded")) {
+        char *text = dumps(j);
+        fail_msg("the job with %s ended %s: %.600s", extra, JS(j, "state"), text);
+    }
+    int64_t model = JI(j, "model");
+    json_decref(j);
+    return model;
+}
+
+/* The model's binary export (its weights and training summary; not its name). */
+static char *export_model(struct itest_server *s, int64_t model, size_t *len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/models/%lld/export", (long long)model);
+    struct it_resp r;
+    it_get(s, path, &r);
+    IT_STATUS(&r, 200);
+    char *bytes = r.body;
+    *len = r.len;
+    r.body = NULL;
+    it_resp_free(&r);
+    return bytes;
+}
+
+static int same_export(struct itest_server *s, int64_t a, int64_t b)
+{
+    size_t la, lb;
+    char *x = export_model(s, a, &la), *y = export_model(s, b, &lb);
+    int same = la == lb && !memcmp(x, y, la);
+    free(x), free(y);
+    return same;
+}
+
+/* A job's recipe reaches the trainer: each trains another model than the default, and the same
+ * recipe the same model. */
+static void test_recipe_jobs(void **state)
+{
+    (void)state;
+    int64_t plain = train_to_model(srv, 3, ""), plain2 = train_to_model(srv, 3, "");
+    int64_t lion = train_to_model(srv, 3, LION_WSD), lion2 = train_to_model(srv, 3, LION_WSD);
+    int64_t adamw = train_to_model(srv, 3, ADAMW_LINEAR);
+    assert_true(same_export(srv, plain, plain2));
+    assert_true(same_export(srv, lion, lion2));
+    assert_false(same_export(srv, plain, lion));
+    assert_false(same_export(srv, plain, adamw));
+    assert_false(same_export(srv, lion, adamw));
+    /* the defaults spelled out are the defaults */
+    int64_t spelled = train_to_model(srv, 3,
+                                     ",\"optimizer\":\"adam\",\"schedule\":\"constant\","
+                                     "\"weight_decay\":0,\"warmup\":0,\"decay_fraction\":0.2,"
+                                     "\"final_lr\":0,\"lr\":0.0025,\"batch_size\":32");
+    assert_true(same_export(srv, plain, spelled));
+}
+
 /* ---- restarts ----------------------------------------------------------------------------- */
 
 #define RESTART_EPOCHS 12
@@ -433,11 +502,12 @@ static char *get_text(struct itest_server *s, const char *path)
     return text;
 }
 
-/* Starts a tiny job of RESTART_EPOCHS and returns once it has finished 2 epochs (its first
- * epoch's loss-curve entry in *first). Fails if it finished before it could be stopped. */
-static int64_t start_and_reach_epoch_2(struct itest_server *s, json_t **first)
+/* Starts a tiny job of RESTART_EPOCHS (extra: more request members) and returns once it has
+ * finished 2 epochs (its first epoch's loss-curve entry in *first). Fails if it finished before
+ * it could be stopped. */
+static int64_t start_and_reach_epoch_2(struct itest_server *s, const char *extra, json_t **first)
 {
-    int64_t job = it_train_start(s, 24, RESTART_EPOCHS, "");
+    int64_t job = it_train_start(s, 24, RESTART_EPOCHS, extra);
     int two = 2;
     json_t *j = it_job_wait(s, job, running_from_epoch, &two, 60);
     if (strcmp(JS(j, "state"), "running"))
@@ -450,8 +520,8 @@ static int64_t start_and_reach_epoch_2(struct itest_server *s, json_t **first)
 }
 
 /* After a restart: the job is interrupted and resumable; resume it and check it ends with all
- * its epochs, continued from its checkpoint. */
-static void resume_to_the_end(struct itest_server *s, int64_t job, const json_t *first)
+ * its epochs, continued from its checkpoint. Returns the model it made. */
+static int64_t resume_to_the_end(struct itest_server *s, int64_t job, const json_t *first)
 {
     json_t *j = it_job(s, job);
     if (strcmp(JS(j, "state"), "interrupted")) {
@@ -519,6 +589,7 @@ static void resume_to_the_end(struct itest_server *s, int64_t job, const json_t 
     it_post(s, path, NULL, NULL, 0, &r);
     IT_PROBLEM(&r, 409);
     it_resp_free(&r);
+    return model;
 }
 
 static void test_sigkill_then_resume(void **state)
@@ -529,7 +600,7 @@ static void test_sigkill_then_resume(void **state)
     char *datasets = get_text(s, "/datasets");
     char *models = get_text(s, "/models");
     json_t *first = NULL;
-    int64_t job = start_and_reach_epoch_2(s, &first);
+    int64_t job = start_and_reach_epoch_2(s, "", &first);
     int64_t queued = it_train_start(s, 24, 1, ""); /* waits for the only worker */
     json_t *q = it_job(s, queued);
     assert_string_equal(JS(q, "state"), "queued");
@@ -576,7 +647,7 @@ static void test_sigterm_then_resume(void **state)
     (void)state;
     struct itest_server *s = its_start(NULL, NULL);
     json_t *first = NULL;
-    int64_t job = start_and_reach_epoch_2(s, &first);
+    int64_t job = start_and_reach_epoch_2(s, LION_WSD, &first);
     double t0 = it_now();
     its_stop(s); /* drains: the job is checkpointed and left interrupted; exit status 0 */
     double took = it_now() - t0;
@@ -586,8 +657,10 @@ static void test_sigterm_then_resume(void **state)
     free(log);
     print_message("    SIGTERM during training: stopped in %.2f s\n", took);
     its_restart(s);
-    resume_to_the_end(s, job, first);
+    int64_t resumed = resume_to_the_end(s, job, first);
     json_decref(first);
+    /* the recipe's optimiser state and schedule resumed exactly: the uninterrupted run's model */
+    assert_true(same_export(s, resumed, train_to_model(s, RESTART_EPOCHS, LION_WSD)));
     its_stop(s);
     its_free(s);
 }
@@ -617,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_cancel_running),
         cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_refit_backtest_job),
+        cmocka_unit_test(test_recipe_jobs),
         cmocka_unit_test(test_sigkill_then_resume),
         cmocka_unit_test(test_sigterm_then_resume),
         cmocka_unit_test(test_sigint_idle),

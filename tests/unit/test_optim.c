@@ -1,5 +1,6 @@
-/* Tests for model/optim: Adam and AdamW against trajectories of PyTorch's update rule, the keras
- * learning-rate decay, weight decay coupled and decoupled, and convergence on a quadratic. */
+/* Tests for model/optim: Adam and AdamW against trajectories of PyTorch's update rule, Lion
+ * against its reference update, the keras learning-rate decay and the linear, warmup and WSD
+ * schedules, weight decay coupled and decoupled, and convergence on a quadratic. */
 #include "testutil.h"
 #include "base/error.h"
 #include "model/optim.h"
@@ -54,12 +55,35 @@ static const double adam_l2[STEPS][NP] = {
     {0.47725482552358767, -0.9775498437463247, 1.9700049129978365, 0},
 };
 
+/* Lion, by this transcription of the paper's reference lion_pytorch.py (betas 0.9, 0.99), with
+ * the same lr_k; every step moves a parameter by lr_k exactly (the sign of a zero is 0), which
+ * can be checked by hand: e.g. parameter 0's second step has c = 0.9 * 0.003 + 0.1 * -0.1 < 0.
+ *
+ *     for k, g in enumerate(grads):
+ *         lrk = lr / (1 + decay * k)
+ *         p *= 1 - lrk * wd
+ *         c = 0.9 * m + (1 - 0.9) * g
+ *         p -= lrk * sign(c)
+ *         m = 0.99 * m + (1 - 0.99) * g
+ */
+static const double lion_plain[STEPS][NP] = {
+    {0.49, -0.99, 1.99, 0},
+    {0.5, -0.98, 1.98, 0},
+    {0.49, -0.99, 1.99, 0},
+};
+/* Lion, lr 0.01, decay 0.5, weight decay 0.1 */
+static const double lion_decay[STEPS][NP] = {
+    {0.4895, -0.989, 1.988, 0},
+    {0.49584033333333327, -0.9816739999999999, 1.980008, 0},
+    {0.49059241316666663, -0.986183163, 1.984017996, 0},
+};
+
 static void check_trajectory(enum optim_kind kind, double lr, double decay, double wd,
                              const double expect[STEPS][NP])
 {
     struct optim o;
     assert_int_equal(optim_init(&o, kind, NP, lr, decay, wd), FW_OK);
-    assert_true(o.beta1 == 0.9 && o.beta2 == 0.999 && o.eps == 1e-8);
+    assert_true(o.beta1 == 0.9 && o.beta2 == (kind == OPTIM_LION ? 0.99 : 0.999) && o.eps == 1e-8);
     double p[NP];
     memcpy(p, start, sizeof p);
     for (int s = 0; s < STEPS; s++) {
@@ -146,6 +170,120 @@ static void test_adamw_decoupled(void **state)
     optim_free(&o);
 }
 
+/* AdamW by hand: a constant gradient g makes every bias-corrected m_hat = g and v_hat = g^2, so
+ * each step is p = p (1 - lr wd) - lr g / (|g| + eps), the decay applied to the weights before
+ * the Adam step (PyTorch's order), with the step's own (decayed) lr. */
+static void test_adamw_by_hand(void **state)
+{
+    (void)state;
+    struct optim o;
+    assert_int_equal(optim_init(&o, OPTIM_ADAMW, 2, 0.1, 1.0, 0.5), FW_OK);
+    double p[2] = {1.0, -2.0}, g[2] = {2.0, -0.5};
+    double e0 = 1.0, e1 = -2.0;
+    for (int k = 0; k < 3; k++) {
+        double lr = 0.1 / (1.0 + k); /* keras decay 1 */
+        optim_step(&o, p, g);
+        e0 = e0 * (1 - lr * 0.5) - lr * 2.0 / (2.0 + 1e-8);
+        e1 = e1 * (1 - lr * 0.5) + lr * 0.5 / (0.5 + 1e-8);
+        assert_true(fabs(p[0] - e0) < 1e-15 && fabs(p[1] - e1) < 1e-15);
+    }
+    /* 1 * 0.95 - 0.1 * 2/(2 + 1e-8), then * 0.975 - 0.05, then * (1 - 0.1/6) - 0.1/3 */
+    assert_true(fabs(p[0] - ((0.85 * 0.975 - 0.05) * (1 - 0.1 / 6) - 0.1 / 3)) < 1e-8);
+    optim_free(&o);
+}
+
+static void test_lion_trajectory(void **state)
+{
+    (void)state;
+    check_trajectory(OPTIM_LION, 0.01, 0.0, 0.0, lion_plain);
+    check_trajectory(OPTIM_LION, 0.01, 0.5, 0.1, lion_decay);
+
+    /* a step is lr in every coordinate, whatever the gradient's size; zero gradients and a zero
+     * moment leave the parameter to the decoupled decay alone */
+    struct optim o;
+    assert_int_equal(optim_init(&o, OPTIM_LION, 3, 1e-3, 0.0, 2.0), FW_OK);
+    double p[3] = {1.0, 1.0, 1.0}, g[3] = {1e-12, -1e6, 0.0};
+    optim_step(&o, p, g);
+    assert_true(p[0] == 1.0 * (1 - 2e-3) - 1e-3);
+    assert_true(p[1] == 1.0 * (1 - 2e-3) + 1e-3);
+    assert_true(p[2] == 1.0 * (1 - 2e-3));
+    /* the moment is the slow average (beta2), the update's interpolation the fast one (beta1) */
+    assert_true(o.m[1] == (1 - 0.99) * -1e6);
+    assert_true(o.v[0] == 0.0 && o.v[1] == 0.0);
+    optim_free(&o);
+}
+
+static void expect_lrs(struct optim *o, const double *expect, int n)
+{
+    double zero[1] = {0.0}, p[1] = {0.0};
+    for (int k = 0; k < n; k++) {
+        if (fabs(optim_current_lr(o) - expect[k]) > 1e-15)
+            fail_msg("step %d: lr %.17g, expected %.17g", k, optim_current_lr(o), expect[k]);
+        optim_step(o, p, zero);
+    }
+}
+
+static void test_schedules(void **state)
+{
+    (void)state;
+    struct optim o;
+    /* linear to 0.1 over 10 steps: 1 - 0.9 k / 10; the keras decay (0.5) is not applied */
+    assert_int_equal(optim_init(&o, OPTIM_ADAM, 1, 1.0, 0.5, 0.0), FW_OK);
+    optim_set_plan(&o, &(struct lr_plan){LR_LINEAR, 0.0, 0.2, 0.1, 10});
+    const double linear[11] = {1, 0.91, 0.82, 0.73, 0.64, 0.55, 0.46, 0.37, 0.28, 0.19, 0.1};
+    expect_lrs(&o, linear, 11); /* past the end: the final lr */
+    optim_free(&o);
+
+    /* linear with warmup 0.2 of 10 steps: 0.5, 1 over two steps, then 1 - 0.9 (k - 2) / 8 */
+    assert_int_equal(optim_init(&o, OPTIM_ADAMW, 1, 2.0, 0.0, 0.0), FW_OK);
+    optim_set_plan(&o, &(struct lr_plan){LR_LINEAR, 0.2, 0.2, 0.0, 10});
+    const double warm_linear[10] = {1.0, 2.0, 2.0, 1.75, 1.5, 1.25, 1.0, 0.75, 0.5, 0.25};
+    expect_lrs(&o, warm_linear, 10);
+    optim_free(&o);
+
+    /* wsd, warmup 0.2, decay 0.4 of 10 steps, to 0.1: warm 2 steps, stable 4, then 1 - sqrt */
+    assert_int_equal(optim_init(&o, OPTIM_LION, 1, 1.0, 0.0, 0.0), FW_OK);
+    optim_set_plan(&o, &(struct lr_plan){LR_WSD, 0.2, 0.4, 0.1, 10});
+    const double wsd[11] = {
+        0.5, 1, 1, 1, 1, 1, 1, 0.55, 0.1 + 0.9 * (1 - sqrt(0.5)), 0.1 + 0.9 * (1 - sqrt(0.75)),
+        0.1};
+    expect_lrs(&o, wsd, 11);
+    optim_free(&o);
+
+    /* the keras decay with a warmup of 3 of 12 steps: (k + 1) / 3 * lr / (1 + decay k) */
+    assert_int_equal(optim_init(&o, OPTIM_ADAM, 1, 1.0, 0.5, 0.0), FW_OK);
+    optim_set_plan(&o, &(struct lr_plan){LR_CONSTANT, 0.25, 0.2, 0.0, 12});
+    const double warm_keras[5] = {1.0 / 3, 2.0 / 3 / 1.5, 1.0 / 2.0, 1.0 / 2.5, 1.0 / 3.0};
+    expect_lrs(&o, warm_keras, 5);
+    optim_free(&o);
+
+    /* no total step count: no warmup, and linear and wsd stay at lr */
+    assert_int_equal(optim_init(&o, OPTIM_ADAM, 1, 1.0, 0.5, 0.0), FW_OK);
+    optim_set_plan(&o, &(struct lr_plan){LR_WSD, 0.5, 0.5, 0.0, 0});
+    const double flat[3] = {1, 1, 1};
+    expect_lrs(&o, flat, 3);
+    optim_free(&o);
+}
+
+/* The schedule is what the step uses: Lion moves a parameter by exactly lr_k a step. */
+static void test_schedule_drives_the_step(void **state)
+{
+    (void)state;
+    struct optim o;
+    assert_int_equal(optim_init(&o, OPTIM_LION, 1, 0.5, 0.0, 0.0), FW_OK);
+    optim_set_plan(&o, &(struct lr_plan){LR_WSD, 0.25, 0.5, 0.0, 8});
+    double p[1] = {0.0}, g[1] = {-1.0}, sum = 0.0;
+    for (int k = 0; k < 8; k++) {
+        sum += optim_current_lr(&o);
+        optim_step(&o, p, g);
+    }
+    /* warm 0.25, 0.5; stable 0.5, 0.5; decay 0.5 (1 - sqrt(q)), q = 0, 1/4, 2/4, 3/4 */
+    double expect = 0.25 + 0.5 * 3 + 0.5 * (1 + 0.5 + (1 - sqrt(0.5)) + (1 - sqrt(0.75)));
+    assert_true(fabs(sum - expect) < 1e-15);
+    assert_true(fabs(p[0] - expect) < 1e-15);
+    optim_free(&o);
+}
+
 static void test_adam_weight_decay_in_gradient(void **state)
 {
     (void)state;
@@ -181,6 +319,8 @@ static void test_converges_on_quadratic(void **state)
     for (int k = 0; k < 2; k++) {
         struct optim o;
         assert_int_equal(optim_init(&o, kinds[k], N, 0.05, 1e-3, 0.0), FW_OK);
+        if (k == 1) /* and with a schedule: warmup, then linear decay to 1% */
+            optim_set_plan(&o, &(struct lr_plan){LR_LINEAR, 0.05, 0.2, 0.01, 5000});
         memset(p, 0, sizeof p);
         double f0 = 0;
         for (int i = 0; i < N; i++)
@@ -208,12 +348,26 @@ static void test_kind_parse_and_free(void **state)
     assert_int_equal(k, OPTIM_ADAMW);
     assert_int_equal(optim_kind_parse("adam", &k), FW_OK);
     assert_int_equal(k, OPTIM_ADAM);
+    assert_int_equal(optim_kind_parse("lion", &k), FW_OK);
+    assert_int_equal(k, OPTIM_LION);
     k = OPTIM_ADAMW;
     assert_int_equal(optim_kind_parse("Adam", &k), FW_EINVAL);
     assert_int_equal(optim_kind_parse("sgd", &k), FW_EINVAL);
     assert_int_equal(optim_kind_parse("", &k), FW_EINVAL);
     assert_int_equal(optim_kind_parse(NULL, &k), FW_EINVAL);
     assert_int_equal(k, OPTIM_ADAMW);
+
+    enum lr_schedule sc = LR_CONSTANT;
+    assert_int_equal(lr_schedule_parse("wsd", &sc), FW_OK);
+    assert_int_equal(sc, LR_WSD);
+    assert_int_equal(lr_schedule_parse("linear", &sc), FW_OK);
+    assert_int_equal(sc, LR_LINEAR);
+    assert_int_equal(lr_schedule_parse("constant", &sc), FW_OK);
+    assert_int_equal(sc, LR_CONSTANT);
+    assert_int_equal(lr_schedule_parse("cosine", &sc), FW_EINVAL);
+    assert_int_equal(lr_schedule_parse("WSD", &sc), FW_EINVAL);
+    assert_int_equal(lr_schedule_parse(NULL, &sc), FW_EINVAL);
+    assert_int_equal(sc, LR_CONSTANT);
 
     struct optim o;
     assert_int_equal(optim_init(&o, OPTIM_ADAM, 0, 0.01, 0.0, 0.0), FW_OK);
@@ -231,6 +385,10 @@ int main(void)
         cmocka_unit_test(test_adam_first_step_is_lr_sized),
         cmocka_unit_test(test_keras_decay),
         cmocka_unit_test(test_adamw_decoupled),
+        cmocka_unit_test(test_adamw_by_hand),
+        cmocka_unit_test(test_lion_trajectory),
+        cmocka_unit_test(test_schedules),
+        cmocka_unit_test(test_schedule_drives_the_step),
         cmocka_unit_test(test_adam_weight_decay_in_gradient),
         cmocka_unit_test(test_converges_on_quadratic),
         cmocka_unit_test(test_kind_parse_and_free),
