@@ -16,9 +16,18 @@ export const CYCLES = CYCLE_STARTS.map((start, i) => ({ cycle: i + 1, start, t: 
 
 const AVERAGE_CYCLE_SECONDS = 11 * 365.25 * 86400;
 
+/** The observed cycles, then the one a forecast's predicted next minimum starts (`next`: the
+ * forecast's `cycle` member), marked as predicted. */
+function cyclesWith(next) {
+  const min = next && next.next_minimum;
+  if (!min || !next.number || next.number <= CYCLES.length) return CYCLES;
+  return [...CYCLES, { cycle: next.number, start: min.period, t: indexToTime(periodToIndex(min.period)), predicted: true }];
+}
+
 /**
  * Draws a dotted line at each cycle's start and its number in the middle of the cycle (for the
- * current cycle, about 5.5 years after its start), plus an optional "last observed" line.
+ * current cycle, about 5.5 years after its start), plus an optional "last observed" line. A
+ * forecast's next cycle (`state.next`) is labelled too, "(forecast)", from its predicted minimum.
  * `state.show` switches the cycle marks; `state.lastObserved` (seconds) draws the latter.
  * Sets `state.drawn` to the number of cycle labels drawn (for tests).
  */
@@ -42,9 +51,10 @@ export function cycleMarkersPlugin(state) {
           // a label needs ~18 css px; skip every other one when the cycles are too close
           const spanPx = (AVERAGE_CYCLE_SECONDS / (max - min)) * (width / px);
           const stride = spanPx < 16 ? 4 : spanPx < 26 ? 2 : 1;
-          for (let i = 0; i < CYCLES.length; i++) {
-            const c = CYCLES[i];
-            const end = i + 1 < CYCLES.length ? CYCLES[i + 1].t : c.t + AVERAGE_CYCLE_SECONDS;
+          const cycles = cyclesWith(state.next);
+          for (let i = 0; i < cycles.length; i++) {
+            const c = cycles[i];
+            const end = i + 1 < cycles.length ? cycles[i + 1].t : c.t + AVERAGE_CYCLE_SECONDS;
             if (end < min || c.t > max) continue;
             const x = u.valToPos(c.t, 'x', true);
             if (c.t >= min) {
@@ -56,11 +66,12 @@ export function cycleMarkersPlugin(state) {
               ctx.lineTo(x, top + height);
               ctx.stroke();
             }
-            if ((c.cycle - 1) % stride !== 0 && c.cycle !== CYCLES.length) continue;
+            if ((c.cycle - 1) % stride !== 0 && c.cycle < CYCLES.length) continue;
             const mid = (c.t + end) / 2;
             if (mid < min || mid > max) continue;
             const mx = u.valToPos(mid, 'x', true);
-            const label = spanPx > 60 ? `Cycle ${c.cycle}` : String(c.cycle);
+            const name = spanPx > 60 ? `Cycle ${c.cycle}` : String(c.cycle);
+            const label = c.predicted && spanPx > 60 ? `${name} (forecast)` : name;
             ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
             const tw = ctx.measureText(label).width + 6 * px;
             ctx.fillRect(mx - tw / 2, top + 3 * px, tw, 15 * px);
@@ -80,6 +91,64 @@ export function cycleMarkersPlugin(state) {
           ctx.stroke();
         }
         ctx.restore();
+        state.drawn = drawn;
+      },
+    },
+  };
+}
+
+/**
+ * Marks a forecast's predicted next minimum and maximum of the smoothed series (`state.cycle`, the
+ * forecast's `cycle` member): a dot at the month and value, a vertical bar over the value's 80%
+ * band and a horizontal bar over the range of months, with a short label. Sets `state.drawn` to
+ * the number of extremes drawn (for tests).
+ */
+export function extremesPlugin(state) {
+  const mark = (u, e, label, px) => {
+    const { ctx } = u;
+    const x = u.valToPos(indexToTime(periodToIndex(e.period)), 'x', true);
+    const y = u.valToPos(e.value, 'y', true);
+    const x0 = u.valToPos(indexToTime(periodToIndex(e.earliest)), 'x', true);
+    const x1 = u.valToPos(indexToTime(periodToIndex(e.latest)), 'x', true);
+    ctx.strokeStyle = '#4a0000';
+    ctx.lineWidth = 2 * px;
+    ctx.setLineDash([]);
+    ctx.beginPath();
+    if (typeof e['lo-80'] === 'number' && typeof e['hi-80'] === 'number') {
+      ctx.moveTo(x, u.valToPos(e['lo-80'], 'y', true));
+      ctx.lineTo(x, u.valToPos(e['hi-80'], 'y', true));
+    }
+    ctx.moveTo(Math.min(x0, x) - 3 * px, y);
+    ctx.lineTo(Math.max(x1, x) + 3 * px, y);
+    ctx.stroke();
+    ctx.fillStyle = '#fff';
+    ctx.beginPath();
+    ctx.arc(x, y, 4.5 * px, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+    ctx.font = `${Math.round(11 * px)}px system-ui, sans-serif`;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'bottom';
+    ctx.fillStyle = '#4a0000';
+    ctx.fillText(label, x + 7 * px, y - 5 * px);
+  };
+  return {
+    hooks: {
+      draw: (u) => {
+        const c = state.cycle;
+        let drawn = 0;
+        if (c) {
+          const px = devicePixelRatio || 1;
+          const { left, top, width, height } = u.bbox;
+          u.ctx.save();
+          u.ctx.beginPath();
+          u.ctx.rect(left, top, width, height);
+          u.ctx.clip();
+          const n = c.number ? ` ${c.number}` : '';
+          if (c.next_minimum) mark(u, c.next_minimum, `min${n ? ` (start of${n})` : ''} ${c.next_minimum.period}`, px), drawn++;
+          if (c.next_maximum) mark(u, c.next_maximum, `max${n} ${c.next_maximum.period}`, px), drawn++;
+          u.ctx.restore();
+        }
         state.drawn = drawn;
       },
     },

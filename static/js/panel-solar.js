@@ -1,15 +1,21 @@
 // panel-solar.js — panel 1: the sunspot record since 1749 (monthly mean and 13-month smoothed),
-// the solar-cycle numbers, the forecast of the chosen model with its 80/95% bands, and an
-// optional hindcast from a past cutoff drawn over what happened.
+// the solar-cycle numbers, the forecast of the chosen model with its 80/95% bands — monthly
+// (thin) and 13-month smoothed (thick), with the predicted next minimum and maximum marked with
+// their ranges and the next cycle labelled — and an optional hindcast from a past cutoff drawn
+// over what happened.
 import { api, errorText } from './api.js';
 import { createChart, monthSplits, monthValue, utcDate, zoomPanPlugin, bandBound, zoomX, panX, resetX, setXRange } from './chart.js';
-import { CYCLES, cycleMarkersPlugin } from './cycles.js';
+import { CYCLES, cycleMarkersPlugin, extremesPlugin } from './cycles.js';
 import {
   $, h, show, fmtNum, periodToIndex, indexToPeriod, indexToTime, fillModelSelect, modelHorizon, modelRef,
 } from './util.js';
 
 const MONTH = 30.44 * 86400;
-const S = { monthly: 1, smoothed: 2, fc: 3, fcLo95: 4, fcHi95: 5, fcLo80: 6, fcHi80: 7, hc: 8, hcLo80: 9, hcHi80: 10 };
+const S = {
+  monthly: 1, smoothed: 2, fc: 3, fcLo95: 4, fcHi95: 5, fcLo80: 6, fcHi80: 7, hc: 8, hcLo80: 9, hcHi80: 10,
+  fcSmooth: 11, fcSmoothLo80: 12, fcSmoothHi80: 13,
+};
+const N_SERIES = 14;
 
 /** Points of a dataset → { start (month index), values: [number|null] } (contiguous by the API's contract). */
 function toSeries(points) {
@@ -23,18 +29,26 @@ function toSeries(points) {
   return { start, values };
 }
 
-/** A forecast response → { start, value, lo80, hi80, lo95, hi95, raw }. */
+/** A forecast response → { start, value, lo80, hi80, lo95, hi95, smooth: { start, value, lo80, hi80 }, cycle, raw }. */
 function toForecast(resp) {
   const f = resp.forecast || [];
+  const sm = resp.smoothed || [];
   const start = f.length ? periodToIndex(f[0].period) : 0;
-  const col = (k) => f.map((p) => (typeof p[k] === 'number' ? p[k] : null));
+  const col = (rows, k) => rows.map((p) => (typeof p[k] === 'number' ? p[k] : null));
   return {
     start,
-    value: col('value'),
-    lo80: col('lo-80'),
-    hi80: col('hi-80'),
-    lo95: col('lo-95'),
-    hi95: col('hi-95'),
+    value: col(f, 'value'),
+    lo80: col(f, 'lo-80'),
+    hi80: col(f, 'hi-80'),
+    lo95: col(f, 'lo-95'),
+    hi95: col(f, 'hi-95'),
+    smooth: {
+      start: sm.length ? periodToIndex(sm[0].period) : start,
+      value: col(sm, 'value'),
+      lo80: col(sm, 'lo-80'),
+      hi80: col(sm, 'hi-80'),
+    },
+    cycle: resp.cycle || null,
     raw: resp,
   };
 }
@@ -62,13 +76,14 @@ export function mount(section, ctx) {
   const summaryEl = $('#solar-summary', section);
   const chartEl = $('#solar-chart', section);
 
-  const marks = { show: true, lastObserved: null, drawn: 0 };
+  const marks = { show: true, lastObserved: null, drawn: 0, next: null };
+  const extremes = { cycle: null, drawn: 0 };
   const state = { monthly: null, smoothed: null, monthlyId: 1, forecast: null, hindcast: null, hindcastCutoff: null };
   const stats = {
     monthlyPoints: 0, smoothedPoints: 0, totalPoints: 0, forecastPoints: 0, forecastBandPoints: 0,
-    hindcastPoints: 0, lastObserved: null, ready: false,
+    forecastSmoothedPoints: 0, hindcastPoints: 0, lastObserved: null, ready: false,
   };
-  const hook = (window.fwpcast.panels.solar = { stats, marks, chart: null, cycles: CYCLES });
+  const hook = (window.fwpcast.panels.solar = { stats, marks, extremes, chart: null, cycles: CYCLES });
 
   // cutoff suggestions: the cycle minima
   const list = $('#cycle-minima');
@@ -85,7 +100,7 @@ export function mount(section, ctx) {
     const n = end - start + 1;
     const x = new Array(n);
     for (let i = 0; i < n; i++) x[i] = indexToTime(start + i);
-    const cols = Array.from({ length: 11 }, (_, k) => (k === 0 ? x : new Array(n).fill(null)));
+    const cols = Array.from({ length: N_SERIES }, (_, k) => (k === 0 ? x : new Array(n).fill(null)));
     const put = (col, series, values) => {
       if (!series) return;
       const off = series.start - start;
@@ -106,6 +121,9 @@ export function mount(section, ctx) {
       put(S.fcHi95, fc, fc.hi95);
       put(S.fcLo80, fc, fc.lo80);
       put(S.fcHi80, fc, fc.hi80);
+      put(S.fcSmooth, fc.smooth, fc.smooth.value);
+      put(S.fcSmoothLo80, fc.smooth, fc.smooth.lo80);
+      put(S.fcSmoothHi80, fc.smooth, fc.smooth.hi80);
     }
     const hc = state.hindcast;
     if (hc) {
@@ -125,6 +143,7 @@ export function mount(section, ctx) {
     stats.forecastBandPoints = state.forecast
       ? state.forecast.lo95.filter((v, i) => v !== null && state.forecast.hi95[i] !== null).length
       : 0;
+    stats.forecastSmoothedPoints = state.forecast ? count(data[S.fcSmooth]) : 0;
     stats.hindcastPoints = state.hindcast ? state.hindcast.value.filter((v) => v !== null).length : 0;
     chartEl.dataset.points = String(stats.monthlyPoints + stats.smoothedPoints);
     chartEl.dataset.forecastPoints = String(stats.forecastPoints);
@@ -149,14 +168,17 @@ export function mount(section, ctx) {
         { label: 'Month', value: monthValue },
         { label: 'Monthly mean', stroke: '#9aa3b5', width: 1, points: { show: false }, value: (s, v) => fmtNum(v) },
         { label: '13-month smoothed', stroke: '#5b2a86', width: 2.75, points: { show: false }, value: (s, v) => fmtNum(v) },
-        { label: 'Forecast', stroke: fcColor, width: 2.25, points: { show: false }, value: (s, v) => fmtNum(v) },
-        bandBound('95% low', 'rgba(198,40,40,0.35)'),
-        bandBound('95% high', 'rgba(198,40,40,0.35)'),
-        bandBound('80% low', 'rgba(198,40,40,0.5)'),
-        bandBound('80% high', 'rgba(198,40,40,0.5)'),
+        { label: 'Forecast (monthly)', stroke: fcColor, width: 1.25, points: { show: false }, value: (s, v) => fmtNum(v) },
+        bandBound('Monthly 95% band, low', 'rgba(198,40,40,0.35)'),
+        bandBound('Monthly 95% band, high', 'rgba(198,40,40,0.35)'),
+        bandBound('Monthly 80% band, low', 'rgba(198,40,40,0.5)'),
+        bandBound('Monthly 80% band, high', 'rgba(198,40,40,0.5)'),
         { label: 'Hindcast', stroke: hcColor, width: 2, dash: [8, 4], points: { show: false }, value: (s, v) => fmtNum(v) },
         bandBound('hindcast 80% low', 'rgba(217,119,6,0.45)'),
         bandBound('hindcast 80% high', 'rgba(217,119,6,0.45)'),
+        { label: 'Forecast (13-month smoothed)', stroke: '#8e0000', width: 3.25, points: { show: false }, value: (s, v) => fmtNum(v) },
+        bandBound('Smoothed 80% band, low', 'rgba(142,0,0,0.6)'),
+        bandBound('Smoothed 80% band, high', 'rgba(142,0,0,0.6)'),
       ],
       bands: [
         { series: [S.fcHi95, S.fcLo95], fill: 'rgba(198,40,40,0.13)' },
@@ -164,7 +186,7 @@ export function mount(section, ctx) {
         { series: [S.hcHi80, S.hcLo80], fill: 'rgba(217,119,6,0.18)' },
       ],
       legend: { live: true },
-      plugins: [cycleMarkersPlugin(marks), zoomPanPlugin({ minSpan: 24 * MONTH })],
+      plugins: [cycleMarkersPlugin(marks), extremesPlugin(extremes), zoomPanPlugin({ minSpan: 24 * MONTH })],
       hooks: {
         setSeries: [
           (self, i) => {
@@ -210,6 +232,15 @@ export function mount(section, ctx) {
       if (i >= 0) add('Last smoothed value', `${indexToPeriod(state.smoothed.start + i)}: ${fmtNum(v[i])} (smoothing lags 6 months)`);
     }
     const fc = state.forecast;
+    if (fc && fc.cycle) {
+      const describe = (e) =>
+        `${fmtNum(e.value)} in ${e.period} (smoothed; 80%: ${fmtNum(e['lo-80'])}–${fmtNum(e['hi-80'])}, ` +
+        `months ${e.earliest === e.latest ? e.earliest : `${e.earliest}–${e.latest}`})`;
+      const n = fc.cycle.number;
+      if (fc.cycle.next_minimum) add(`Next minimum${n ? ` (start of cycle ${n})` : ''}`, describe(fc.cycle.next_minimum));
+      if (fc.cycle.next_maximum) add(`Next maximum${n ? ` (cycle ${n})` : ''}`, describe(fc.cycle.next_maximum));
+    }
+    if (fc && fc.raw.in_sample) add('In sample', fc.raw.warning || 'the model saw these months in training');
     if (fc) {
       const p = peak(fc.value, fc.start);
       const r = fc.raw;
@@ -286,18 +317,23 @@ export function mount(section, ctx) {
     return { model: modelRef(choice), dataset: state.monthlyId, h, level: [80, 95], ...extra };
   }
 
-  async function runForecast() {
+  /** first: the page's first forecast, shown whole (the view widens to the forecast's months). */
+  async function runForecast({ first = false } = {}) {
     show(errorEl, '');
     setBusy(true);
     statusEl.textContent = 'Forecasting…';
     try {
       const { data } = await api.post('/forecast', forecastRequest({}));
       state.forecast = toForecast(data);
-      redraw();
+      extremes.cycle = state.forecast.cycle;
+      marks.next = state.forecast.cycle;
+      redraw({ keepZoom: !first });
       renderSummary();
       statusEl.textContent = `Forecast of ${data.forecast.length} months from ${data.forecast[0].period} by model #${data.model} (${data.architecture}).`;
     } catch (e) {
       state.forecast = null;
+      extremes.cycle = null;
+      marks.next = null;
       redraw();
       renderSummary();
       statusEl.textContent = '';
@@ -403,7 +439,7 @@ export function mount(section, ctx) {
       renderSummary();
       statusEl.textContent = `${stats.monthlyPoints} monthly and ${stats.smoothedPoints} smoothed values, ${indexToPeriod(state.monthly.start)} to ${stats.lastObserved}.`;
       await ctx.modelsReady;
-      await runForecast();
+      await runForecast({ first: true });
       if (chartEl.clientWidth < 560) showRecent(); // now with the forecast
     } catch (e) {
       statusEl.textContent = '';

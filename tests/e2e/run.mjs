@@ -289,6 +289,33 @@ async function main() {
     expect(r.bad.length === 0, `not a local minimum: ${r.bad.join('; ')}`);
   });
 
+  await test('at first load the view covers the forecast, its smoothed line and the next minimum and maximum', async () => {
+    await page.waitForFunction(() => window.fwpcast.panels.solar.stats.forecastPoints > 0);
+    const s = await solarStats(page);
+    const view = await xRange(page);
+    // the view reaches the forecast's last month (not the data's): the forecast is on screen
+    expect(view.max >= view.hi, `the view ends before the forecast: max ${view.max} < ${view.hi}`);
+    expect(s.forecastSmoothedPoints === 132, `smoothed forecast has ${s.forecastSmoothedPoints} points`);
+    const c = await page.evaluate(() => {
+      const p = window.fwpcast.panels.solar;
+      return { drawn: p.extremes.drawn, summary: document.querySelector('#solar-summary').textContent };
+    });
+    expect(c.drawn >= 1, `${c.drawn} predicted extremes drawn`);
+    expect(/Next minimum/.test(c.summary), `no next minimum in the summary: ${c.summary.slice(0, 300)}`);
+    // pixels of the thick smoothed line: dark red at its middle month
+    const px = await page.evaluate(() => {
+      const u = window.fwpcast.panels.solar.chart;
+      let i = u.data[11].length - 1;
+      while (i > 0 && u.data[11][i] === null) i--;
+      i -= 60;
+      const x = Math.round(u.valToPos(u.data[0][i], 'x', true));
+      const y = Math.round(u.valToPos(u.data[11][i], 'y', true));
+      const d = u.ctx.getImageData(x, y, 1, 1).data;
+      return [d[0], d[1], d[2], d[3]];
+    });
+    expect(px[3] > 0 && px[0] > px[1] + 30, `no smoothed forecast colour on its line: rgba ${px}`);
+  });
+
   await test('a forecast of the next 132 months appears with its 80/95% bands drawn', async () => {
     await page.waitForFunction(() => window.fwpcast.panels.solar.stats.forecastPoints > 0);
     const s = await solarStats(page);
