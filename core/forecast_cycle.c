@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Cycle detection looks this far back: a minimum needs 40 months on each side, and numbering the
- * next cycle needs the previous minimum (cycles last 9 to 14 years). */
+/* Cycle detection on the point path looks this far back: a minimum needs 40 months on each side,
+ * and numbering the next cycle needs the previous minimum (cycles last 9 to 14 years). The band's
+ * edges only place the extremes in time: the months before the first pending one that a minimum's
+ * window reaches are enough. */
 #define CYCLE_LOOKBACK 360
+#define EDGE_LOOKBACK  48
 
 /* The first month whose smoothing reaches a forecast month (last observed - 5, whose window ends
  * at the first forecast month): its index into history ++ path. */
@@ -25,12 +28,12 @@ static void smooth_path(const struct forecast_request *rq, const double *path, s
     smooth13_joined(rq->history, rq->n_history, path, rq->h, first, out);
 }
 
-/* The next extremes on the smoothed history ++ path (its last CYCLE_LOOKBACK observed months).
+/* The next extremes on the smoothed history ++ path (its last `lookback` observed months).
  * scratch holds n_history + h values. */
-static void extremes_of(const struct forecast_request *rq, const double *path, double *scratch,
-                        struct cycle_next *next)
+static void extremes_of(const struct forecast_request *rq, const double *path, size_t lookback,
+                        double *scratch, struct cycle_next *next)
 {
-    size_t from = rq->n_history > CYCLE_LOOKBACK ? rq->n_history - CYCLE_LOOKBACK : 0;
+    size_t from = rq->n_history > lookback ? rq->n_history - lookback : 0;
     size_t n = rq->n_history + rq->h - from;
     int first_month = rq->last_month - (int)rq->n_history + 1 + (int)from;
     smooth_path(rq, path, from, scratch);
@@ -75,7 +78,7 @@ static void fill_extremes(const struct forecast_request *rq, struct forecast_res
                           double *scratch)
 {
     struct cycle_next next;
-    extremes_of(rq, r->point, scratch, &next);
+    extremes_of(rq, r->point, CYCLE_LOOKBACK, scratch, &next);
     r->cycle_number = next.has_min ? next.number : 0;
     set_extreme(&r->next_minimum, next.has_min, &next.min);
     set_extreme(&r->next_maximum, next.has_min && next.has_max, &next.max);
@@ -86,7 +89,7 @@ static void fill_extremes(const struct forecast_request *rq, struct forecast_res
         const double *edges[2] = {r->lo + widest * r->h, r->hi + widest * r->h};
         for (int k = 0; k < 2; k++) {
             struct cycle_next edge;
-            extremes_of(rq, edges[k], scratch, &edge);
+            extremes_of(rq, edges[k], EDGE_LOOKBACK, scratch, &edge);
             widen(&r->next_minimum, r->next_minimum.found && edge.has_min, edge.min.month);
             widen(&r->next_maximum, r->next_maximum.found && edge.has_max, edge.max.month);
         }
