@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LEVELS 16
+#define MAX_LEVELS FORECAST_MAX_LEVELS
 
 /* Prints a JSON object as the last line of stdout. */
 /* --- architectures ---------------------------------------------------------------------- */
@@ -576,13 +576,16 @@ static int parse_forecast_args(int argc, char **argv, struct forecast_args *a)
             if (cli_parse_long(optarg, 0, 0x7fffffffL, &a->seed))
                 return cli_fail("forecast", "--seed must be a non-negative integer");
             break;
-        case 'l':
-            if (a->n_levels == MAX_LEVELS || cli_parse_double(optarg, &a->levels[a->n_levels]) ||
-                !(a->levels[a->n_levels] > 0 && a->levels[a->n_levels] < 100))
-                return cli_fail("forecast", "--level must be in (0, 100) (at most %d levels)",
-                                MAX_LEVELS);
-            a->n_levels++;
+        case 'l': {
+            double level;
+            fw_error err = {0};
+            if (cli_parse_double(optarg, &level))
+                return cli_fail("forecast", "--level must be a number in (0, 100), not '%s'",
+                                optarg);
+            if (forecast_add_level(a->levels, &a->n_levels, level, &err))
+                return cli_fail("forecast", "--level: %s", err.msg);
             break;
+        }
         case 'c':
             if (period_parse(optarg, &a->cutoff))
                 return cli_fail("forecast", "--cutoff: '%s' is not YYYY-MM", optarg);

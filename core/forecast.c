@@ -54,6 +54,22 @@ static int is_exact(const struct forecast_request *rq)
     return !rq->backend || !rq->backend->name || !strcmp(rq->backend->name, "exact");
 }
 
+int forecast_add_level(double *levels, size_t *n, double level, fw_error *err)
+{
+    if (level > 0 && level < 1)
+        return fw_error_set(err, FW_EINVAL, "level %g: levels are percentages: did you mean %g?",
+                            level, 100 * level);
+    if (!(level > 0 && level < 100))
+        return fw_error_set(err, FW_EINVAL, "level %g is not in (0, 100)", level);
+    for (size_t i = 0; i < *n; i++)
+        if (levels[i] == level)
+            return FW_OK;
+    if (*n == FORECAST_MAX_LEVELS)
+        return fw_error_set(err, FW_EINVAL, "at most %d levels", FORECAST_MAX_LEVELS);
+    levels[(*n)++] = level;
+    return FW_OK;
+}
+
 int forecast_check(const struct forecast_request *rq, fw_error *err)
 {
     const struct model *m = rq->model->model;

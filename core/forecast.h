@@ -81,6 +81,12 @@ struct forecast_result {
     uint64_t circuits, shots_total;
 };
 
+/* Adds level (a percentage) to levels[0..*n) unless it is there already (levels are a set: a
+ * repeated one would repeat its lo-N/hi-N keys). FW_EINVAL with a message for a level outside
+ * (0, 100) — with a hint for a fraction in (0, 1): "levels are percentages: did you mean 80?" —
+ * or past FORECAST_MAX_LEVELS distinct levels. */
+int forecast_add_level(double *levels, size_t *n, double level, fw_error *err);
+
 /* Checks the request (h against the model's horizon, the levels) without running anything. */
 int forecast_check(const struct forecast_request *rq, fw_error *err);
 

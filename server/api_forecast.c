@@ -52,15 +52,18 @@ static int read_levels(const json_t *body, double *levels, size_t *n, const doub
                      MAX_LEVELS);
         return -1;
     }
-    *n = json_array_size(v);
-    for (size_t i = 0; i < *n; i++) {
+    *n = 0;
+    for (size_t i = 0; i < json_array_size(v); i++) {
         const json_t *x = json_array_get(v, i);
-        double l = json_is_number(x) ? json_number_value(x) : NAN;
-        if (!(l > 0 && l < 100)) {
+        fw_error err = {0};
+        if (!json_is_number(x)) {
             http_problem(resp, 422, "level[%zu] must be a number in (0, 100)", i);
             return -1;
         }
-        levels[i] = l;
+        if (forecast_add_level(levels, n, json_number_value(x), &err)) {
+            http_problem(resp, 422, "level[%zu]: %s", i, err.msg);
+            return -1;
+        }
     }
     return 0;
 }

@@ -802,6 +802,27 @@ static void test_forecast_cutoff(void **state)
     json_decref(ds);
 }
 
+/* Levels are a set of percentages: a repeated level is one level (one lo-N/hi-N pair), and a
+ * fraction gets a hint. */
+static void test_levels_are_a_set_of_percentages(void **state)
+{
+    (void)state;
+    char body[160];
+    snprintf(body, sizeof body, "{\"model\":%lld,\"dataset\":1,\"h\":2,\"level\":[80,95,80]}",
+             (long long)tiny_model);
+    json_t *o = forecast(srv, body);
+    assert_int_equal(json_array_size(JA(o, "level")), 2);
+    json_decref(o);
+    snprintf(body, sizeof body, "{\"model\":%lld,\"dataset\":1,\"h\":2,\"level\":[0.8]}",
+             (long long)tiny_model);
+    struct it_resp r;
+    it_post_json(srv, "/forecast", body, &r);
+    IT_PROBLEM(&r, 422);
+    if (!strstr(r.body, "did you mean 80?"))
+        fail_msg("no hint for a fraction: %s", r.body);
+    it_resp_free(&r);
+}
+
 static void test_backtest(void **state)
 {
     (void)state;
@@ -1096,6 +1117,7 @@ int main(void)
         cmocka_unit_test(test_forecast_dataset),
         cmocka_unit_test(test_forecast_inline_series),
         cmocka_unit_test(test_forecast_cutoff),
+        cmocka_unit_test(test_levels_are_a_set_of_percentages),
         cmocka_unit_test(test_backtest),
         cmocka_unit_test(test_default_model_bundled),
         cmocka_unit_test(test_default_model_file),
