@@ -30,6 +30,17 @@ json_t *model_json_config(const struct model_config *cfg)
     return obj;
 }
 
+/* 1 when s is made of the characters config.h allows in a key (`key`) or a value: nothing that
+ * could end an option and start another (';', ',', '=', spaces). */
+static int config_safe(const char *s, int key)
+{
+    static const char key_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+    static const char value_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789_.+-";
+    size_t n = strlen(s);
+    return n > 0 && strspn(s, key ? key_chars : value_chars) == n;
+}
+
 int model_json_config_text(const json_t *obj, char *text, size_t size, fw_error *err)
 {
     if (!json_is_object(obj))
@@ -52,6 +63,15 @@ int model_json_config_text(const json_t *obj, char *text, size_t size, fw_error 
         else
             return fw_error_set(err, FW_EINVAL,
                                 "config option '%.40s' must be a number, string or boolean", key);
+        if (!config_safe(key, 1))
+            return fw_error_set(err, FW_EINVAL,
+                                "config option '%.40s': a key is lower-case letters, digits and _",
+                                key);
+        if (!config_safe(buf, 0))
+            return fw_error_set(err, FW_EINVAL,
+                                "config option '%.40s': '%.40s' is not a number or a word "
+                                "(letters, digits, _ . + -)",
+                                key, buf);
         int w = snprintf(text + used, size - used, "%s%s=%s", used ? ";" : "", key, buf);
         if (w < 0 || (size_t)w >= size - used)
             return fw_error_set(err, FW_EINVAL, "config has too many options");

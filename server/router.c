@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 struct route {
@@ -80,7 +81,7 @@ static int path_matches(const char *pattern, const char *path, int64_t *id)
 static int token_ok(const char *expected, const char *header)
 {
     static const char prefix[] = "Bearer ";
-    if (!header || strncmp(header, prefix, sizeof prefix - 1))
+    if (!header || strncasecmp(header, prefix, sizeof prefix - 1)) /* RFC 7235: any case */
         return 0;
     const char *given = header + sizeof prefix - 1;
     size_t le = strlen(expected), lg = strlen(given);

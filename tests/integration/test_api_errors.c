@@ -617,6 +617,13 @@ static void test_422_models(void **state)
         {"POST", "/models", JSON,
          "{\"dataset\":1,\"window\":24,\"horizon\":6,\"config\":{\"bogus\":1}}", 422, 0,
          "unknown config option"},
+        /* a separator inside a value or a key would inject another option */
+        {"POST", "/models", JSON,
+         "{\"dataset\":1,\"window\":24,\"horizon\":6,\"config\":{\"hidden\":\"4;slow_dim=1\"}}",
+         422, 0, "a ';' inside a config value"},
+        {"POST", "/models", JSON,
+         "{\"dataset\":1,\"window\":24,\"horizon\":6,\"config\":{\"hidden=4;x\":1}}", 422, 0,
+         "a '=' inside a config key"},
         {"POST", "/models", JSON, "{\"dataset\":1,\"architecture\":\"nope\"," T "}", 422, 0,
          "unknown architecture"},
         {"POST", "/models", JSON, "{\"dataset\":1,\"architecture\":5," T "}", 422, 0,
@@ -1103,10 +1110,13 @@ static void check_auth(struct itest_server *s)
     it_delete(s, path, &r);
     IT_PROBLEM(&r, 401);
     it_resp_free(&r);
-    s->token = TOKEN;
-    it_delete(s, path, &r);
+    /* the scheme's name is case-insensitive (RFC 7235 section 2.1): "bearer" is "Bearer" */
+    static const char *const lower[] = {"Authorization: bearer " TOKEN, NULL};
+    struct it_req del = {.method = "DELETE", .path = path, .headers = lower, .no_auth = 1};
+    it_do(s, &del, &r);
     IT_STATUS(&r, 204);
     it_resp_free(&r);
+    s->token = TOKEN;
     int64_t job = it_train_start(s, 24, 1, "");
     json_t *done = it_job_wait(s, job, NULL, NULL, 60);
     assert_string_equal(JS(done, "state"), "succeeded");
