@@ -256,6 +256,24 @@ static int hex_value(char c)
     return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
+void http_log_escape(char *out, size_t size, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+    for (; *s && k + 4 <= size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f || c == '%' || c >= 0x80) {
+            out[k++] = '%';
+            out[k++] = hex[c >> 4];
+            out[k++] = hex[c & 15];
+        } else {
+            out[k++] = (char)c;
+        }
+    }
+    if (size)
+        out[k < size ? k : size - 1] = '\0';
+}
+
 size_t http_unescape(char *s)
 {
     char *w = s;
@@ -320,8 +338,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!st)
             return MHD_NO;
         st->started = now_seconds();
-        snprintf(st->method, sizeof st->method, "%s", method);
-        snprintf(st->path, sizeof st->path, "%s", url);
+        http_log_escape(st->method, sizeof st->method, method);
+        http_log_escape(st->path, sizeof st->path, url);
         *con_cls = st;
         /* refuse a declared oversize body before reading any of it */
         const char *cl =

@@ -77,6 +77,11 @@ void http_response_free(struct http_response *resp);
  * Returns the new length. Exposed for tests. */
 size_t http_unescape(char *s);
 
+/* Copies s into out (size bytes, NUL-terminated, cut if longer) for a log line: control bytes,
+ * DEL, '%' and non-ASCII bytes become %XX, so a decoded path cannot end the line early, forge
+ * another one or carry terminal escapes. */
+void http_log_escape(char *out, size_t size, const char *s);
+
 /* The standard reason phrase for a status code ("Not Found"). */
 const char *http_reason(int status);
 

@@ -39,10 +39,27 @@ static void test_problem_is_json_for_any_bytes(void **state)
     http_response_free(&resp);
 }
 
+/* A logged path is one line of printable ASCII whatever the client sent (log forging with %0a, a
+ * terminal escape with %1b), and is cut, never overrun, at the buffer's size. */
+static void test_log_escape(void **state)
+{
+    (void)state;
+    char out[64];
+    http_log_escape(out, sizeof out, "/x\nGET /admin 200\r\x1b[31m%\x7f\xc3\xa9");
+    assert_string_equal(out, "/x%0AGET /admin 200%0D%1B[31m%25%7F%C3%A9");
+    char small[8];
+    memset(small, 'Z', sizeof small);
+    http_log_escape(small, sizeof small, "/abcdefghij");
+    assert_string_equal(small, "/abcd");
+    http_log_escape(small, sizeof small, "\n\n\n");
+    assert_string_equal(small, "%0A%0A");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_problem_is_json_for_any_bytes),
+        cmocka_unit_test(test_log_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
