@@ -9,7 +9,8 @@
 
 #include <stddef.h>
 
-#define PERIOD_TEXT_MAX 11 /* "YYYY-MM-DD" plus NUL */
+#define PERIOD_TEXT_MAX 11               /* "YYYY-MM-DD" plus NUL */
+#define PERIOD_LAST     (9999 * 12 + 11) /* 9999-12, the last month there is text for */
 
 /* Parses "YYYY-MM" or "YYYY-MM-DD" (the day is checked against the month, then ignored) into a
  * month index. The whole string must match. Returns 0 or FW_EINVAL. */

@@ -76,6 +76,9 @@ int forecast_check(const struct forecast_request *rq, fw_error *err)
     if (rq->h < 1 || rq->h > (size_t)m->horizon)
         return fw_error_set(err, FW_EINVAL, "h %zu is beyond the model's horizon (1..%d)", rq->h,
                             m->horizon);
+    if (rq->last_month > PERIOD_LAST - (int)rq->h)
+        return fw_error_set(err, FW_EINVAL, "a forecast of %zu months would run past 9999-12",
+                            rq->h);
     if (rq->n_levels > FORECAST_MAX_LEVELS)
         return fw_error_set(err, FW_EINVAL, "at most %d levels", FORECAST_MAX_LEVELS);
     for (size_t i = 0; i < rq->n_levels; i++)

@@ -129,6 +129,14 @@ static void test_bad_requests_run_nothing(void **state)
     assert_int_equal(r.h, 0);
     rq.h = 0;
     assert_int_equal(forecast_check(&rq, &err), FW_EINVAL);
+    /* months past 9999-12 have no text: refused, not wrapped to 0000-01 */
+    rq.h = 6;
+    rq.last_month = PERIOD_LAST - 3;
+    assert_int_equal(forecast_check(&rq, &err), FW_EINVAL);
+    assert_non_null(strstr(err.msg, "9999-12"));
+    rq.last_month = PERIOD_LAST - 6;
+    assert_int_equal(forecast_check(&rq, &err), 0);
+    rq.last_month = FIRST + 149;
     rq.h = 6;
     rq.levels = &bad_level;
     rq.n_levels = 1;
