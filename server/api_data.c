@@ -59,7 +59,13 @@ void api_datasets_create(const struct http_request *req, struct http_response *r
             return;
         json_decref(probe);
         opt.format = IMPORT_JSON;
-        opt.name = http_query(req, "name");
+        opt.name = http_query(req, "name"); /* wins over the body's "name" */
+        if (opt.name && !*opt.name) {
+            http_problem(resp, 422,
+                         "?name= is empty: give a name, or leave it out to use the "
+                         "body's \"name\"");
+            return;
+        }
     } else {
         http_problem(resp, 415, "send a dataset as application/json or text/csv (got '%.80s')", ct);
         return;

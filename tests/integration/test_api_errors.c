@@ -752,6 +752,9 @@ static void test_422_datasets(void **state)
     static const struct bad cases[] = {
         {"POST", "/datasets", JSON, "{\"name\":\"x\",\"points\":[]}", 422, 0, "no points"},
         {"POST", "/datasets", JSON, "{\"name\":\"x\"}", 422, 0, "no points member"},
+        {"POST", "/datasets?name=", JSON,
+         "{\"name\":\"x\",\"points\":[{\"period\":\"2020-01\",\"value\":1}]}", 422, 0,
+         "an empty ?name= (it would override the body's name)"},
         {"POST", "/datasets", JSON, "{\"name\":\"x\",\"points\":\"1,2\"}", 422, 0,
          "points a string"},
         {"POST", "/datasets", JSON, "{\"name\":\"x\",\"frequency\":\"week\",\"points\":[" P1 "]}",
