@@ -6,7 +6,14 @@
  * Serialised in the fwpcast model file format (docs/MODEL_FORMAT.md): little-endian, the magic
  * "FWPCAST\0", a format version, the architecture and resolved config, the metadata, the
  * residuals, the parameters and buffers by the model's tensor table, then a CRC-32 of all that
- * precedes it. Files of an unknown version or with a bad checksum are refused.
+ * precedes it. Files of an unknown version or with a bad checksum are refused. Version 2 adds
+ * the band method (struct conformal_bands) before the residuals; a forecaster with the version-1
+ * bands (symmetric absolute residuals, no smoothing) is still written as version 1, byte for
+ * byte as before, and a version-1 file reads as exactly those bands.
+ *
+ * Intervals: forecaster_calibrate fits the conformity scores of the default band method
+ * (forecaster_default_bands) on the validation windows; forecaster_calibrate_with takes another.
+ * The method is stored with the scores and forecaster_predict uses it; callers see only lo/hi.
  */
 #ifndef FW_FORECASTER_H
 #define FW_FORECASTER_H
@@ -15,11 +22,13 @@
 #include <stdint.h>
 
 #include "base/sha256.h"
+#include "model/conformal.h"
 #include "model/metrics.h"
 #include "model/model.h"
 #include "model/series.h"
 
-#define FORECASTER_FORMAT_VERSION 1u
+/* The newest model file format version, the one written when the bands need it. */
+#define FORECASTER_FORMAT_VERSION 2u
 /* A history value more than this many training ranges away is refused (FW_ERANGE). */
 #define FORECASTER_MAX_SCALED 1e6
 
@@ -34,7 +43,12 @@ struct forecaster {
     int epochs, best_epoch;
     double train_loss, val_loss; /* timings are not stored: the file is reproducible */
     size_t n_calibration;
-    double *residuals; /* horizon x n_calibration, sorted per step (scaled units) */
+    /* what residuals are: forecaster_create sets the version-1 meaning (CONFORMAL_ABSOLUTE, not
+     * monotone), which residuals set by hand (an imported document) have */
+    struct conformal_bands bands;
+    /* horizon x n_calibration conformity scores, sorted per step: scaled units for ABSOLUTE
+     * and SIGNED, sqrt of the series' units for SQRT */
+    double *residuals;
     int has_test_metrics;
     struct forecast_metrics test; /* on the paper protocol's test split */
 };
@@ -43,9 +57,27 @@ struct forecaster {
 int forecaster_create(struct model *model, const struct scaler *scaler, struct forecaster **out);
 void forecaster_free(struct forecaster *f);
 
-/* Fits the conformal residuals on plan's validation windows. plan must be scaled with f's
- * scaler (series_rescale). */
+/* The band method forecaster_calibrate uses for a series scaled by scaler: CONFORMAL_SQRT with
+ * c = 1 (in the series' units) when the series was never negative (scaler->min >= 0),
+ * CONFORMAL_SIGNED otherwise; monotone in h either way (model/conformal.h says why). */
+void forecaster_default_bands(const struct scaler *scaler, struct conformal_bands *out);
+
+/* Fits the conformal scores of the default bands on plan's validation windows. plan must be
+ * scaled with f's scaler (series_rescale). */
 int forecaster_calibrate(struct forecaster *f, const struct split_plan *plan, struct pool *pool);
+
+/* The same with the given bands; FW_EINVAL when they are invalid or SQRT for a series with
+ * negative values (scaler min < 0). */
+int forecaster_calibrate_with(struct forecaster *f, const struct split_plan *plan,
+                              const struct conformal_bands *bands, struct pool *pool);
+
+/* Out-of-sample coverage of f's bands on the windows in range (rolling origins, scaled with f's
+ * scaler): per_level[i] (n_levels) is the fraction of the range's truths inside level i's band
+ * as forecaster_predict draws it; per_step (may be NULL; n_levels x horizon) the same per step.
+ * FW_ERANGE for a level outside (0, 100). */
+int forecaster_coverage(struct forecaster *f, const struct split_plan *plan,
+                        struct split_range range, const double *levels, size_t n_levels,
+                        struct pool *pool, double *per_level, double *per_step);
 
 /* Metrics of the windows in range (scaled with f's scaler). */
 int forecaster_evaluate(struct forecaster *f, const struct split_plan *plan,
@@ -58,9 +90,10 @@ int forecaster_evaluate_quantum(struct forecaster *f, const struct split_plan *p
 
 /* Forecasts h <= horizon steps after the last of n history values (the model's own units, NaN
  * for missing: filled as in training). Values and bounds are clipped at 0 when the training
- * data were never negative. lo and hi are n_levels x h (may be NULL when
- * n_levels == 0). *guaranteed (may be NULL) is cleared when a level exceeds what the
- * calibration set supports. */
+ * data were never negative (SQRT bands are >= 0 without it). lo and hi are n_levels x h (may be
+ * NULL when n_levels == 0); each band contains its point forecast (a SIGNED or SQRT band that
+ * would not is widened to it: only ever wider, so no coverage is lost). *guaranteed (may be
+ * NULL) is cleared when a level exceeds what the calibration set supports. */
 int forecaster_predict(struct forecaster *f, const double *history, size_t n, size_t h,
                        const double *levels, size_t n_levels, struct pool *pool, double *point,
                        double *lo, double *hi, int *guaranteed, fw_error *err);

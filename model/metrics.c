@@ -83,3 +83,24 @@ double metrics_coverage(size_t count, const double *truth, const double *lo, con
             inside++;
     return (double)inside / (double)count;
 }
+
+void metrics_interval_coverage(size_t n, size_t horizon, size_t n_levels, const double *truth,
+                               const double *lo, const double *hi, double *per_level,
+                               double *per_step)
+{
+    for (size_t i = 0; i < n_levels; i++) {
+        size_t total = 0;
+        for (size_t j = 0; j < horizon; j++) {
+            size_t inside = 0;
+            for (size_t k = 0; k < n; k++) {
+                size_t at = (k * n_levels + i) * horizon + j;
+                double y = truth[k * horizon + j];
+                inside += y >= lo[at] && y <= hi[at];
+            }
+            total += inside;
+            if (per_step)
+                per_step[i * horizon + j] = n ? (double)inside / (double)n : 0.0;
+        }
+        per_level[i] = n && horizon ? (double)total / (double)(n * horizon) : 0.0;
+    }
+}

@@ -33,4 +33,13 @@ double metrics_naive_mae(const double *history, size_t n);
 /* Fraction of truths inside [lo, hi]. */
 double metrics_coverage(size_t count, const double *truth, const double *lo, const double *hi);
 
+/* Empirical coverage of interval bands over n rolling-origin windows. truth is n x horizon;
+ * lo and hi are n x n_levels x horizon (each window's bands as forecaster_predict writes them,
+ * level-major). per_level[i] (n_levels) is the fraction of all n x horizon truths inside level
+ * i's band; per_step (may be NULL; n_levels x horizon) the fraction at each step over the
+ * windows. A NaN truth counts as outside. All 0 when n == 0. */
+void metrics_interval_coverage(size_t n, size_t horizon, size_t n_levels, const double *truth,
+                               const double *lo, const double *hi, double *per_level,
+                               double *per_step);
+
 #endif

@@ -142,6 +142,32 @@ static void test_coverage(void **state)
     assert_true(metrics_coverage(0, t, lo, hi) == 0.0);
 }
 
+/* Two windows, three steps, two levels; lo and hi window-major then level-major, as
+ * forecaster_predict writes one window's bands. */
+static void test_interval_coverage(void **state)
+{
+    (void)state;
+    const double truth[6] = {1, 2, 3, /**/ 4, 5, NAN};
+    /* level 0: window 0 covers steps 0 and 2, window 1 step 1 (step 2's NaN never counts)
+     * level 1: window 0 covers all, window 1 steps 0 and 1 (edges count as inside) */
+    const double lo[12] = {0, 2.5, 3, /* */ 0, 0, 0, /**/ 4.5, 5, 0, /* */ 4, 0, 0};
+    const double hi[12] = {1, 3, 9, /* */ 9, 9, 9, /**/ 9, 5, 9, /* */ 9, 5, 9};
+    double per_level[2], per_step[6];
+    memset(per_step, 0xFF, sizeof per_step);
+    metrics_interval_coverage(2, 3, 2, truth, lo, hi, per_level, per_step);
+    CLOSE(per_level[0], 3.0 / 6.0);
+    CLOSE(per_level[1], 5.0 / 6.0);
+    const double expect[6] = {0.5, 0.5, 0.5, /**/ 1.0, 1.0, 0.5};
+    for (int i = 0; i < 6; i++)
+        CLOSE(per_step[i], expect[i]);
+    /* per_step may be NULL; no windows give 0 */
+    metrics_interval_coverage(1, 3, 2, truth, lo, hi, per_level, NULL);
+    CLOSE(per_level[0], 2.0 / 3.0);
+    CLOSE(per_level[1], 1.0);
+    metrics_interval_coverage(0, 3, 2, truth, lo, hi, per_level, per_step);
+    assert_true(per_level[0] == 0.0 && per_level[1] == 0.0 && per_step[5] == 0.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_naive_mae),
         cmocka_unit_test(test_coverage),
+        cmocka_unit_test(test_interval_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
