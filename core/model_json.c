@@ -210,6 +210,10 @@ json_t *model_json_export(const struct forecaster *f)
     /* every call, so that each member is either added or released */
     failed = json_object_set_new(doc, "format", json_string(MODEL_JSON_FORMAT));
     failed |= json_object_set_new(doc, "version", json_integer(MODEL_JSON_VERSION));
+    failed |= json_object_set_new(doc, "conformal_method",
+                                  json_string(conformal_method_name(f->bands.method)));
+    failed |= json_object_set_new(doc, "conformal_monotone", json_boolean(f->bands.monotone));
+    failed |= json_object_set_new(doc, "conformal_offset", json_real(f->bands.offset));
     failed |= json_object_set_new(doc, "conformal_residuals", residuals);
     failed |= json_object_set_new(doc, "state_dict", state);
     if (failed) {
@@ -307,6 +311,20 @@ static int read_state_dict(const json_t *state, struct model *m, fw_error *err)
     return rc;
 }
 
+/* The band method of the residuals (model/conformal.h); a document without one has the
+ * version-1 bands, absolute residuals. */
+static int read_bands(const json_t *doc, struct conformal_bands *b, fw_error *err)
+{
+    const json_t *method = json_object_get(doc, "conformal_method");
+    int m = method ? conformal_method_parse(json_string_value(method)) : CONFORMAL_ABSOLUTE;
+    if (m < 0)
+        return fw_error_set(err, FW_EINVAL, "conformal_method must be absolute, signed or sqrt");
+    b->method = (enum conformal_method)m;
+    b->monotone = json_is_true(json_object_get(doc, "conformal_monotone"));
+    b->offset = json_number_value(json_object_get(doc, "conformal_offset"));
+    return FW_OK;
+}
+
 /* The conformal residuals, when the document carries them (horizon rows of sorted values). */
 static int read_residuals(const json_t *doc, struct forecaster *f, fw_error *err)
 {
@@ -314,6 +332,9 @@ static int read_residuals(const json_t *doc, struct forecaster *f, fw_error *err
     size_t H = (size_t)f->model->horizon;
     if (!json_is_array(res) || json_array_size(res) != H)
         return FW_OK;
+    int rc = read_bands(doc, &f->bands, err);
+    if (rc)
+        return rc;
     size_t n = json_array_size(json_array_get(res, 0));
     f->residuals = malloc((n ? n : 1) * H * sizeof(double));
     if (!f->residuals)
@@ -327,9 +348,14 @@ static int read_residuals(const json_t *doc, struct forecaster *f, fw_error *err
             f->residuals[j * n + k] = json_number_value(v);
         }
     }
-    if (!conformal_valid(f->residuals, n, H))
+    if (f->bands.method == CONFORMAL_ABSOLUTE && !conformal_valid(f->residuals, n, H))
         return fw_error_set(err, FW_EINVAL,
                             "conformal_residuals must be sorted non-negative numbers per step");
+    if (!conformal_valid_bands(&f->bands, f->residuals, n, H) ||
+        (f->bands.method == CONFORMAL_SQRT && f->scaler.min < 0))
+        return fw_error_set(err, FW_EINVAL,
+                            "conformal_residuals must be sorted finite numbers per step, with a "
+                            "conformal_offset the conformal_method can have");
     f->n_calibration = n;
     return FW_OK;
 }

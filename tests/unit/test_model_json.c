@@ -126,6 +126,36 @@ static void test_round_trip_is_lossless(void **state)
     forecaster_free(f), forecaster_free(g);
 }
 
+/* Square-root bands (signed scores, negative ones too) survive the round trip with their method;
+ * a document without one reads as absolute residuals, and an unknown method is refused. */
+static void test_band_method_round_trip(void **state)
+{
+    (void)state;
+    struct forecaster *f = paper_model(4), *g = NULL;
+    f->bands = (struct conformal_bands){CONFORMAL_SQRT, 1, 1.0};
+    for (int k = 0; k < 3 * 132; k++)
+        f->residuals[k] = 0.5 * (k % 3) - 0.75; /* -0.75 -0.25 0.25 per step */
+    json_t *doc = model_json_export(f);
+    assert_string_equal(json_string_value(json_object_get(doc, "conformal_method")), "sqrt");
+    fw_error err;
+    assert_int_equal(model_json_import(doc, NULL, &g, &err), 0);
+    uint8_t *a = NULL, *b = NULL;
+    size_t la, lb;
+    assert_int_equal(forecaster_save(f, &a, &la), 0);
+    assert_int_equal(forecaster_save(g, &b, &lb), 0);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a), free(b);
+    forecaster_free(g);
+    json_object_del(doc, "conformal_method"); /* absolute: negative residuals are impossible */
+    assert_int_equal(model_json_import(doc, NULL, &g, &err), FW_EINVAL);
+    json_object_set_new(doc, "conformal_method", json_string("cubic"));
+    assert_int_equal(model_json_import(doc, NULL, &g, &err), FW_EINVAL);
+    assert_non_null(strstr(err.msg, "conformal_method"));
+    json_decref(doc);
+    forecaster_free(f);
+}
+
 static void test_bad_documents(void **state)
 {
     (void)state;
@@ -267,6 +297,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export_has_authors_keys),
         cmocka_unit_test(test_round_trip_is_lossless),
+        cmocka_unit_test(test_band_method_round_trip),
         cmocka_unit_test(test_bad_documents),
         cmocka_unit_test(test_accepted_models_export_and_load),
         cmocka_unit_test(test_config_text),
