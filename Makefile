@@ -93,6 +93,10 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# model/ must give the same bits on every machine (model/gemm.h): no fused multiply-add, whatever
+# the compiler's default (GCC in ISO C mode does not fuse; clang and GNU C modes may).
+$(BUILD)/obj/model/%.o: ALL_CFLAGS += -ffp-contract=off
+
 # Migrations are compiled into the binary, so it knows exactly which ones it can apply and can
 # refuse a database that has one it does not know.
 $(BUILD)/gen/migrations_sql.c: $(MIGRATIONS) deploy/embed-migrations.sh
