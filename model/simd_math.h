@@ -18,10 +18,15 @@ extern double exp(double);
 #pragma omp declare simd notinbranch
 extern double log(double);
 
-/* Hot kernels are compiled for the x86-64 baseline and for AVX2 and AVX-512 (4 and 8 lanes),
- * chosen once at load time, so the portable binary still uses the machine's vectors. */
+/* Hot kernels are compiled for the x86-64 baseline and for AVX2 (4 lanes), chosen once at load
+ * time, so the portable binary still uses the machine's vectors. Every AVX2 machine runs the
+ * AVX2 clone, so the same instructions, the same reduction splits and the same libmvec variant
+ * (above): the same bits. There is deliberately no AVX-512 clone: it would split `omp simd`
+ * reductions 8 ways and call libmvec's AVX-512 functions, another implementation, so an
+ * AVX-512 machine would train other bits. "avx2" rather than "arch=x86-64-v3", so that nothing
+ * but AVX2 decides (and without FMA: nothing here is fused, see gemm.h). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(FW_NO_CLONES)
-#define HOT_KERNEL __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#define HOT_KERNEL __attribute__((target_clones("default", "avx2")))
 #else
 #define HOT_KERNEL
 #endif
