@@ -1,7 +1,7 @@
 /* gemm — fixed-order dense products and a Cholesky solve (see gemm.h).
  *
  * One blocked product, written once with GCC vector types and compiled twice: for the x86-64
- * baseline (tiles of 4 x 4 outputs, SSE2 pairs) and for AVX2 (tiles of 4 x 8). A tile keeps
+ * baseline (tiles of 4 x 4 outputs, SSE2 pairs) and for AVX2 (tiles of 5 x 8). A tile keeps
  * one running sum per output in a vector lane and adds the k products to it in order p = 0, 1,
  * ...: the tile shape and the blocking decide only which outputs are computed together, never
  * the operations on one output, so both builds give the same bits. Sums longer than KC are
@@ -13,11 +13,11 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#define MR      4   /* rows of a register tile */
+#define MR      5   /* rows of a register tile, at most (4 baseline, 5 AVX2) */
 #define VW      4   /* doubles per vector value */
 #define NV_MAX  2   /* vector values per tile row: 1 (baseline) or 2 (AVX2) */
-#define KC      256 /* steps of the sum per block */
-#define MC      64  /* rows of a block (a multiple of MR) */
+#define KC      128 /* steps of the sum per block */
+#define MC      40  /* rows of a block (a multiple of 4 and 5) */
 #define NC      64  /* columns of a block (a multiple of NV_MAX * VW) */
 #define CHOL_NB 32  /* rows per panel of the Cholesky factorisation and the solves */
 
@@ -30,7 +30,8 @@
 typedef double vd __attribute__((vector_size(VW * sizeof(double))));
 
 /* op(B) blocks that are not read in place (B transposed, or a partial last tile), zero padded,
- * row stride NC; and a block's partial sums between K blocks, row stride NC. */
+ * row stride NC; and a block's partial sums between K blocks, row stride NC. Per thread:
+ * 84 KiB. */
 static _Thread_local double packed_b[KC * NC];
 static _Thread_local double partial[MC * NC];
 
@@ -137,6 +138,7 @@ static ALWAYS_INLINE void run_tile(const int mr, const int nv, const struct tile
         STEP_ROW(1)
         STEP_ROW(2)
         STEP_ROW(3)
+        STEP_ROW(4)
     }
     store_tile(mr, nv, t, q, acc);
 }
@@ -145,6 +147,9 @@ static ALWAYS_INLINE void dispatch_tile(size_t mr, const int nv, const struct ti
                                         const struct prod *q)
 {
     switch (mr) {
+    case 5:
+        run_tile(5, nv, t, q);
+        break;
     case 4:
         run_tile(4, nv, t, q);
         break;
@@ -167,11 +172,10 @@ static void pack_b(const struct prod *q, size_t pc, size_t kc, size_t jc, size_t
 {
     size_t end = j0 + (nc - j0 + w - 1) / w * w;
     if (q->tb == GEMM_T) {
-        for (size_t j = j0; j < nc; j++) {
-            const double *src = q->b + (jc + j) * q->ldb + pc;
-            for (size_t p = 0; p < kc; p++)
-                packed_b[p * NC + j] = src[p];
-        }
+        const double *src = q->b + jc * q->ldb + pc;
+        for (size_t p = 0; p < kc; p++)
+            for (size_t j = j0; j < nc; j++)
+                packed_b[p * NC + j] = src[j * q->ldb + p];
     } else {
         for (size_t p = 0; p < kc; p++)
             memcpy(packed_b + p * NC + j0, q->b + (pc + p) * q->ldb + jc + j0,
@@ -184,17 +188,20 @@ static void pack_b(const struct prod *q, size_t pc, size_t kc, size_t jc, size_t
 
 /* One block: rows [ic, ic + mc), columns [jc, jc + nc), steps [pc, pc + kc). */
 static ALWAYS_INLINE void run_block(const int nv, const struct prod *q, size_t ic, size_t mc,
-                                    size_t jc, size_t nc, size_t pc, size_t kc)
+                                    size_t jc, size_t nc, size_t pc, size_t kc, int pack)
 {
     const size_t w = (size_t)nv * VW;
     const size_t rsa = q->ta == GEMM_N ? q->lda : 1, csa = q->ta == GEMM_N ? 1 : q->lda;
-    /* op(B) in place when it is not transposed; its partial last tile (or all of it) packed */
+    /* op(B) in place when it is not transposed; its partial last tile (or all of it) packed,
+     * unless packed_b already holds this block (pack 0) */
     size_t in_place = q->tb == GEMM_N ? nc / w * w : 0;
-    if (in_place < nc)
+    if (in_place < nc && pack)
         pack_b(q, pc, kc, jc, in_place, nc, w);
     struct tile t = {.rsa = rsa, .csa = csa, .kc = kc, .first = pc == 0, .last = pc + kc == q->k};
-    for (size_t ir = 0; ir < mc; ir += MR) {
-        size_t i = ic + ir, mr = mc - ir < MR ? mc - ir : MR;
+    /* the tile: 10 AVX2 or 8 SSE2 registers of sums (6 x 8 would spill two of them) */
+    const size_t rows = nv > 1 ? 5 : 4;
+    for (size_t ir = 0; ir < mc; ir += rows) {
+        size_t i = ic + ir, mr = mc - ir < rows ? mc - ir : rows;
         t.a = q->a + i * rsa + pc * csa;
         for (size_t jr = 0; jr < nc; jr += w) {
             size_t j = jc + jr;
@@ -224,8 +231,10 @@ static ALWAYS_INLINE void run_prod(const int nv, const struct prod *q)
             size_t mc = q->m - ic < MC ? q->m - ic : MC;
             if (q->upper && jc + nc <= ic) /* the whole block is below the diagonal */
                 continue;
+            /* one K block: packed_b holds op(B)'s columns [jc, jc + nc) for every ic */
             for (size_t pc = 0; pc < q->k; pc += KC)
-                run_block(nv, q, ic, mc, jc, nc, pc, q->k - pc < KC ? q->k - pc : KC);
+                run_block(nv, q, ic, mc, jc, nc, pc, q->k - pc < KC ? q->k - pc : KC,
+                          ic == 0 || q->k > KC);
         }
     }
 }
