@@ -13,18 +13,42 @@ extern double tanh(double);
 
 /* ---- activations ------------------------------------------------------------------------- */
 
+/* Every value goes through the vector loop (libmvec): a loop's scalar tail would call the scalar
+ * libm functions, which round differently, and then where a value falls in an array (how many
+ * windows share its chunk) would decide its bits. The last n % ACT_PAD values are computed in a
+ * padded block of ACT_PAD, a multiple of every vector width. */
+#define ACT_PAD 8
+
 HOT_KERNEL void lstm_sigmoid(size_t n, const double *x, double *y)
 {
+    size_t body = n - n % ACT_PAD;
 #pragma omp simd
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < body; k++)
         y[k] = 1.0 / (1.0 + exp(-x[k]));
+    if (body == n)
+        return;
+    double t[ACT_PAD] = {0};
+    memcpy(t, x + body, (n - body) * sizeof *t);
+#pragma omp simd
+    for (size_t k = 0; k < ACT_PAD; k++)
+        t[k] = 1.0 / (1.0 + exp(-t[k]));
+    memcpy(y + body, t, (n - body) * sizeof *t);
 }
 
 HOT_KERNEL void lstm_tanh(size_t n, const double *x, double *y)
 {
+    size_t body = n - n % ACT_PAD;
 #pragma omp simd
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < body; k++)
         y[k] = tanh(x[k]);
+    if (body == n)
+        return;
+    double t[ACT_PAD] = {0};
+    memcpy(t, x + body, (n - body) * sizeof *t);
+#pragma omp simd
+    for (size_t k = 0; k < ACT_PAD; k++)
+        t[k] = tanh(t[k]);
+    memcpy(y + body, t, (n - body) * sizeof *t);
 }
 
 /* ---- chunks ------------------------------------------------------------------------------ */
