@@ -44,7 +44,10 @@ SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 endif
 
 dep_cflags = $(shell pkg-config --cflags $(PKGS))
-dep_libs   = $(shell pkg-config --libs $(PKGS)) -llapacke -lmvec -lm -lpthread
+dep_libs   = $(shell pkg-config --libs $(PKGS)) -lmvec -lm -lpthread
+# LAPACKE only as a reference, for the unit tests (test_esn's eigenvalues) and the benchmarks
+# (bench_gemm's dposv): model/ has its own products and Cholesky (model/gemm.h).
+ref_libs   = -llapacke
 test_cflags = $(shell pkg-config --cflags $(TEST_PKGS))
 test_libs   = $(shell pkg-config --libs $(TEST_PKGS))
 
@@ -93,6 +96,10 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# model/ must give the same bits on every machine (model/gemm.h): no fused multiply-add, whatever
+# the compiler's default (GCC in ISO C mode does not fuse; clang and GNU C modes may).
+$(BUILD)/obj/model/%.o: ALL_CFLAGS += -ffp-contract=off
+
 # Migrations are compiled into the binary, so it knows exactly which ones it can apply and can
 # refuse a database that has one it does not know.
 $(BUILD)/gen/migrations_sql.c: $(MIGRATIONS) deploy/embed-migrations.sh
@@ -106,7 +113,7 @@ $(BUILD)/obj/gen/migrations_sql.o: $(BUILD)/gen/migrations_sql.c
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_UTIL) tests/unit/model_harness.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(test_cflags) -o $@ $< $(UNIT_UTIL) $(LIB) $(ALL_LDFLAGS) \
-	    $(test_libs) $(dep_libs)
+	    $(test_libs) $(ref_libs) $(dep_libs)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(INTEG_UTIL) $(TEST_UTIL) $(LIB)
 	@mkdir -p $(dir $@)
@@ -133,7 +140,7 @@ $(BUILD)/tests/integration/test_faults: private ALL_LDFLAGS += $(foreach f,$(FAU
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(dep_libs)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(ref_libs) $(dep_libs)
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
 

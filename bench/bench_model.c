@@ -4,7 +4,9 @@
  * recursion path; single 528 -> 132 forecasts (latency and throughput); peak RSS. Prints a
  * Markdown table. Timings are medians over repeats in this one run.
  *
- * Usage: bench_model [DATASET] [EPOCHS_PER_POINT]   (defaults: the authors' SILSO copy, 3)
+ * Usage: bench_model [DATASET] [EPOCHS_PER_POINT] [ARCH [THREADS]]
+ *   (defaults: the authors' SILSO copy, 3). With ARCH, only that architecture's median seconds
+ *   per epoch on THREADS threads (default 2) is printed, one line (`make bench` runs them all).
  */
 #include "ingest/import.h"
 #include "model/forecaster.h"
@@ -139,6 +141,17 @@ int main(int argc, char **argv)
     if (series_prepare(values, r->n_points, first, PROTOCOL_PAPER, -1, 528, 132, &plan, &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
+    }
+    if (argc > 3) {
+        int threads = argc > 4 ? atoi(argv[4]) : 2;
+        size_t n_params = 0;
+        double sec = time_arch_epochs(&plan, argv[3], "", threads, epochs, &n_params);
+        printf("%s: %zu parameters, %d threads, median of %d epochs: %.3f s/epoch\n", argv[3],
+               n_params, threads, epochs, sec);
+        series_free(&plan);
+        import_result_free(r);
+        free(values);
+        return 0;
     }
     char cpu[256];
     cpu_model(cpu, sizeof cpu);

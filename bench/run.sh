@@ -10,6 +10,10 @@ mkdir -p build/bench
     echo
     build/bench/bench_model
     echo
+    echo "## Dense products: fixed order (model/gemm.c) against OpenBLAS"
+    echo
+    build/bench/bench_gemm
+    echo
     echo "## Quantum backends (the paper's test-set circuits)"
     echo
     build/bench/bench_quantum

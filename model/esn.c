@@ -1,10 +1,9 @@
 /* esn — the modified echo state network baseline (see esn.h). */
 #include "model/esn.h"
+#include "model/gemm.h"
 #include "model/layers.h"
 #include "model/simd_math.h"
 
-#include <cblas.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,8 +176,8 @@ static int esn_backward(struct model *base, struct model_run *run, const double 
 /* ---- the ridge readout ------------------------------------------------------------------- */
 
 /* Minimises sum ||y_k - W x_k - b||^2 + ridge ||W||^2 over the windows (the intercept is not
- * penalised): with centred states X and targets Y, (X^T X + ridge I) W^T = X^T Y by Cholesky,
- * then b = mean(y) - W mean(x). */
+ * penalised): with centred states X and targets Y, (X^T X + ridge I) W^T = X^T Y by Cholesky
+ * (gemm.h), then b = mean(y) - W mean(x). */
 static int esn_fit(struct model *base, const double *series, const size_t *starts, size_t n,
                    struct pool *pool, fw_error *err)
 {
@@ -215,18 +214,15 @@ static int esn_fit(struct model *base, const double *series, const size_t *start
         for (size_t j = 0; j < H; j++)
             Y[k * H + j] -= ym[j];
     }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)U, (int)n, 1.0, X, (int)U, 0.0, A,
-                (int)U);
+    gemm_syrk_upper(U, n, 1.0, X, U, 0.0, A, U);
     for (size_t i = 0; i < U; i++)
         A[i * U + i] += m->ridge;
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)U, (int)H, (int)n, 1.0, X, (int)U, Y,
-                (int)H, 0.0, B, (int)H);
-    lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)U, (lapack_int)H, A,
-                                    (lapack_int)U, B, (lapack_int)H);
+    gemm(GEMM_T, GEMM_N, U, H, n, 1.0, X, U, Y, H, 0.0, B, H);
+    int info = gemm_cholesky_solve(U, H, A, U, B, H);
     if (info != 0) {
         rc = fw_error_set(err, FW_ERANGE,
                           "esn: the ridge system is not positive definite (info %d); raise ridge",
-                          (int)info);
+                          info);
         goto cleanup;
     }
     for (size_t j = 0; j < H; j++) {

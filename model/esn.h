@@ -5,7 +5,7 @@
  *   x_t = (1 - a) x_{t-1} + a tanh(W x_{t-1} + w_in u_t + b),   x_0 = 0,  t = 1..window,
  *
  * and a linear readout from the last state to the whole horizon, y = W_out x_L + b_out, fitted
- * in closed form by ridge regression (model_ops.fit_closed_form, solved with LAPACKE dposv).
+ * in closed form by ridge regression (model_ops.fit_closed_form, solved by gemm.h's Cholesky).
  * Only the readout is trained: horizon x (units + 1) parameters, 132,132 at the defaults
  * (1,000 units, horizon 132).
  *

@@ -1,8 +1,8 @@
 /* fwp — gated fast-weight recursion, sequential and closed form (see fwp.h). */
 #include "model/fwp.h"
+#include "model/gemm.h"
 #include "model/simd_math.h"
 
-#include <cblas.h>
 #include <string.h>
 
 void fwp_weights(size_t L, const double *g, double *w, double *p)
@@ -41,8 +41,7 @@ void fwp_forward_parallel(size_t L, size_t na, size_t nb, const double *a, const
         for (size_t i = 0; i < na; i++)
             scratch[t * na + i] = w[t] * a[t * na + i];
     /* theta (na x nb) = (diag(w) A)^T B */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)na, (int)nb, (int)L, 1.0, scratch,
-                (int)na, b, (int)nb, 0.0, theta, (int)nb);
+    gemm(GEMM_T, GEMM_N, na, nb, L, 1.0, scratch, na, b, nb, 0.0, theta, nb);
 }
 
 void fwp_backward_parallel(size_t L, size_t na, size_t nb, const double *a, const double *b,
@@ -51,11 +50,9 @@ void fwp_backward_parallel(size_t L, size_t na, size_t nb, const double *a, cons
 {
     (void)scratch;
     /* da_t = w_t G b_t: first B G^T (L x na) into da, unscaled */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)na, (int)nb, 1.0, b, (int)nb,
-                dtheta, (int)nb, 0.0, da, (int)na);
+    gemm(GEMM_N, GEMM_T, L, na, nb, 1.0, b, nb, dtheta, nb, 0.0, da, na);
     /* db_t = w_t G^T a_t: A G (L x nb) */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)nb, (int)na, 1.0, a,
-                (int)na, dtheta, (int)nb, 0.0, db, (int)nb);
+    gemm(GEMM_N, GEMM_N, L, nb, na, 1.0, a, na, dtheta, nb, 0.0, db, nb);
     /* c_t = a_t^T G b_t; S_t = g_t S_{t-1} + (1-g_t) c_t; dg_t = P_t (S_{t-1} - c_t) */
     double s_prev = 0.0;
     for (size_t t = 0; t < L; t++) {

@@ -1,12 +1,12 @@
 /* gqkan_fwp — the gated QKAN-FWP solar model (see gqkan_fwp.h). */
 #include "model/gqkan_fwp.h"
 #include "model/daruan.h"
+#include "model/gemm.h"
 #include "model/fwp.h"
 #include "model/layers.h"
 #include "model/qkan.h"
 #include "model/vqc.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -699,8 +699,7 @@ static void slow_forward(struct gqkan *m, struct pool *pool, struct task_ctx *ct
     /* r^T (nu x dh) = q^T W2^T + b2 */
     for (size_t u = 0; u < nu; u++)
         memcpy(sp->rt + u * m->dh, m->b2, (size_t)m->dh * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)nu, m->dh, m->ds, 1.0, sp->q, (int)nu,
-                m->w2, m->ds, 1.0, sp->rt, m->dh);
+    gemm(GEMM_T, GEMM_T, nu, m->dh, m->ds, 1.0, sp->q, nu, m->w2, m->ds, 1.0, sp->rt, m->dh);
     slow_heads_forward(m);
 }
 
@@ -902,18 +901,15 @@ static void fast_backward(const struct gqkan *m, const double *theta, const doub
 static void additive_forward(size_t L, size_t na, size_t nb, const double *a, const double *b,
                              double *theta)
 {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)na, (int)nb, (int)L, 1.0, a, (int)na,
-                b, (int)nb, 0.0, theta, (int)nb);
+    gemm(GEMM_T, GEMM_N, na, nb, L, 1.0, a, na, b, nb, 0.0, theta, nb);
 }
 
 /* Its gradients: dA = B G^T, dB = A G, and no gate. */
 static void additive_backward(size_t L, size_t na, size_t nb, const double *a, const double *b,
                               const double *G, double *dA, double *dB, double *dg)
 {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)na, (int)nb, 1.0, b, (int)nb,
-                G, (int)nb, 0.0, dA, (int)na);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)nb, (int)na, 1.0, a,
-                (int)na, G, (int)nb, 0.0, dB, (int)nb);
+    gemm(GEMM_N, GEMM_T, L, na, nb, 1.0, b, nb, G, nb, 0.0, dA, na);
+    gemm(GEMM_N, GEMM_N, L, nb, na, 1.0, a, na, G, nb, 0.0, dB, nb);
     memset(dg, 0, L * sizeof *dg);
 }
 
@@ -1169,8 +1165,7 @@ static void slow_backward(struct gqkan *m, struct pool *pool, struct task_ctx *c
                     drt);
     linear_backward(nu, m->dh, m->nb, sp->rt, m->wb, sp->dbt, grad_of(m, m->wb), grad_of(m, m->bb),
                     NULL);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nu, m->dh, m->nb, 1.0, sp->dbt,
-                m->nb, m->wb, m->dh, 1.0, drt, m->dh);
+    gemm(GEMM_N, GEMM_N, nu, m->dh, m->nb, 1.0, sp->dbt, m->nb, m->wb, m->dh, 1.0, drt, m->dh);
     if (m->kind.gated) {
         linear_backward(nu, m->dh, 1, sp->rt, m->wg, sp->dgt, grad_of(m, m->wg), grad_of(m, m->bg),
                         NULL);
@@ -1194,14 +1189,12 @@ static void slow_backward(struct gqkan *m, struct pool *pool, struct task_ctx *c
 
     /* slow Linear 25->48: r = W2 q + b2 with q feature-major */
     double *dw2 = grad_of(m, m->w2), *db2 = grad_of(m, m->b2);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, m->dh, m->ds, (int)nu, 1.0, drt, m->dh,
-                sp->q, (int)nu, 1.0, dw2, m->ds);
+    gemm(GEMM_T, GEMM_T, m->dh, m->ds, nu, 1.0, drt, m->dh, sp->q, nu, 1.0, dw2, m->ds);
     for (size_t u = 0; u < nu; u++)
         for (int j = 0; j < m->dh; j++)
             db2[j] += drt[u * m->dh + j];
     /* dq (ds x nu) = W2^T dr^T */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, m->ds, (int)nu, m->dh, 1.0, m->w2, m->ds,
-                drt, m->dh, 0.0, sp->dq, (int)nu);
+    gemm(GEMM_T, GEMM_T, m->ds, nu, m->dh, 1.0, m->w2, m->ds, drt, m->dh, 0.0, sp->dq, nu);
 
     /* slow QKAN, split by input */
     memset(m->ws.qkan_acc, 0, qkan_accum_size(&m->slow) * sizeof(double));

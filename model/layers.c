@@ -1,8 +1,8 @@
 /* layers — Linear, BatchNorm1d, dropout (see layers.h). */
 #include "model/layers.h"
+#include "model/gemm.h"
 #include "base/error.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -11,21 +11,18 @@ void linear_forward(size_t n, int in, int out, const double *x, const double *w,
 {
     for (size_t k = 0; k < n; k++)
         memcpy(y + k * (size_t)out, b, (size_t)out * sizeof *y);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, out, in, 1.0, x, in, w, in, 1.0, y,
-                out);
+    gemm(GEMM_N, GEMM_T, n, out, in, 1.0, x, in, w, in, 1.0, y, out);
 }
 
 void linear_backward(size_t n, int in, int out, const double *x, const double *w, const double *dy,
                      double *dw, double *db, double *dx)
 {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, (int)n, 1.0, dy, out, x, in, 1.0,
-                dw, in);
+    gemm(GEMM_T, GEMM_N, out, in, n, 1.0, dy, out, x, in, 1.0, dw, in);
     for (size_t k = 0; k < n; k++)
         for (int j = 0; j < out; j++)
             db[j] += dy[k * (size_t)out + j];
     if (dx)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, in, out, 1.0, dy, out, w, in,
-                    0.0, dx, in);
+        gemm(GEMM_N, GEMM_N, n, in, out, 1.0, dy, out, w, in, 0.0, dx, in);
 }
 
 int batchnorm_forward_train(const struct batchnorm *bn, size_t n, const double *x, double *y,

@@ -1,8 +1,8 @@
 /* lstm — the LSTM baseline and the recurrent building blocks the baselines share (see lstm.h). */
 #include "model/lstm.h"
+#include "model/gemm.h"
 #include "model/simd_math.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +13,42 @@ extern double tanh(double);
 
 /* ---- activations ------------------------------------------------------------------------- */
 
+/* Every value goes through the vector loop (libmvec): a loop's scalar tail would call the scalar
+ * libm functions, which round differently, and then where a value falls in an array (how many
+ * windows share its chunk) would decide its bits. The last n % ACT_PAD values are computed in a
+ * padded block of ACT_PAD, a multiple of every vector width. */
+#define ACT_PAD 8
+
 HOT_KERNEL void lstm_sigmoid(size_t n, const double *x, double *y)
 {
+    size_t body = n - n % ACT_PAD;
 #pragma omp simd
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < body; k++)
         y[k] = 1.0 / (1.0 + exp(-x[k]));
+    if (body == n)
+        return;
+    double t[ACT_PAD] = {0};
+    memcpy(t, x + body, (n - body) * sizeof *t);
+#pragma omp simd
+    for (size_t k = 0; k < ACT_PAD; k++)
+        t[k] = 1.0 / (1.0 + exp(-t[k]));
+    memcpy(y + body, t, (n - body) * sizeof *t);
 }
 
 HOT_KERNEL void lstm_tanh(size_t n, const double *x, double *y)
 {
+    size_t body = n - n % ACT_PAD;
 #pragma omp simd
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < body; k++)
         y[k] = tanh(x[k]);
+    if (body == n)
+        return;
+    double t[ACT_PAD] = {0};
+    memcpy(t, x + body, (n - body) * sizeof *t);
+#pragma omp simd
+    for (size_t k = 0; k < ACT_PAD; k++)
+        t[k] = tanh(t[k]);
+    memcpy(y + body, t, (n - body) * sizeof *t);
 }
 
 /* ---- chunks ------------------------------------------------------------------------------ */
@@ -194,11 +218,10 @@ static void lstm_step(const struct lstm_layer *l, size_t n, const double *x_t, c
         }
     }
     if (l->in != 1)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)g, l->in, 1.0, x_t,
-                    l->in, l->w_ih_t, (int)g, 1.0, a.gates, (int)g);
+        gemm(GEMM_N, GEMM_N, n, g, l->in, 1.0, x_t, l->in, l->w_ih_t, g, 1.0, a.gates, g);
     if (h_prev)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)g, l->hidden, 1.0,
-                    h_prev, l->hidden, l->w_hh_t, (int)g, 1.0, a.gates, (int)g);
+        gemm(GEMM_N, GEMM_N, n, g, l->hidden, 1.0, h_prev, l->hidden, l->w_hh_t, g, 1.0, a.gates,
+             g);
     for (size_t b = 0; b < n; b++) {
         double *row = a.gates + b * g;
         lstm_sigmoid(2 * hd, row, row);
@@ -285,14 +308,13 @@ void lstm_layer_backward(const struct lstm_layer *l, size_t n, size_t T, const d
         double *dgates = all.gates + t * n * g;
         gate_backward(n, hd, dgates, all.tc + t * step, t ? all.c + (t - 1) * step : NULL, dh, dc);
         if (t > 0)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)hd, (int)g, 1.0,
-                        dgates, (int)g, l->w_hh, (int)hd, 0.0, dh, (int)hd);
+            gemm(GEMM_N, GEMM_N, n, hd, g, 1.0, dgates, g, l->w_hh, hd, 0.0, dh, hd);
     }
     /* all.gates now holds every step's pre-activation gradients (T n x 4h) */
     const double *dA = all.gates;
     if (T > 1)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g, (int)hd, (int)((T - 1) * n),
-                    1.0, dA + n * g, (int)g, all.h, (int)hd, 1.0, gr->w_hh, (int)hd);
+        gemm(GEMM_T, GEMM_N, g, hd, ((T - 1) * n), 1.0, dA + n * g, g, all.h, hd, 1.0, gr->w_hh,
+             hd);
     memset(db, 0, g * sizeof(double));
     if (in == 1) {
         /* a GEMM with one column would spend as long packing dA as multiplying */
@@ -302,8 +324,7 @@ void lstm_layer_backward(const struct lstm_layer *l, size_t n, size_t T, const d
         for (size_t j = 0; j < g; j++)
             gr->w_ih[j] += dw[j];
     } else {
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g, (int)in, (int)(T * n), 1.0, dA,
-                    (int)g, x, (int)in, 1.0, gr->w_ih, (int)in);
+        gemm(GEMM_T, GEMM_N, g, in, (T * n), 1.0, dA, g, x, in, 1.0, gr->w_ih, in);
         column_sums(T * n, g, dA, NULL, db, NULL);
     }
     for (size_t j = 0; j < g; j++) {
@@ -311,8 +332,7 @@ void lstm_layer_backward(const struct lstm_layer *l, size_t n, size_t T, const d
         gr->b_hh[j] += db[j];
     }
     if (dx)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * n), (int)in, (int)g, 1.0,
-                    dA, (int)g, l->w_ih, (int)in, 0.0, dx, (int)in);
+        gemm(GEMM_N, GEMM_N, (T * n), in, g, 1.0, dA, g, l->w_ih, in, 0.0, dx, in);
 }
 
 /* ---- the readout head -------------------------------------------------------------------- */

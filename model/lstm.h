@@ -13,7 +13,7 @@
  *     chunk is a pool task that runs its windows through the whole time loop and writes only its
  *     own outputs and partial gradients, which are then summed in chunk order, so results never
  *     depend on the number of threads;
- *   - one LSTM layer over a chunk of sequences (batched products through cblas_dgemm, full
+ *   - one LSTM layer over a chunk of sequences (batched products through gemm.h, full
  *     backpropagation through time);
  *   - the readout head (BatchNorm1d, dropout, Linear) with PyTorch's tensor names;
  *   - the chunked model frame: the per-chunk workspace, the finite-input check, and the forward

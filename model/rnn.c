@@ -1,8 +1,8 @@
 /* rnn — the vanilla tanh RNN baseline (see rnn.h). */
 #include "model/rnn.h"
+#include "model/gemm.h"
 #include "model/lstm.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +34,7 @@ static void rnn_step(const struct rnn_model *m, size_t n, const double *x_t, con
             row[j] = (m->b_ih[j] + m->b_hh[j]) + m->w_ih[j] * x;
     }
     if (h_prev)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)hd, (int)hd, 1.0,
-                    h_prev, (int)hd, m->w_hh_t, (int)hd, 1.0, pre, (int)hd);
+        gemm(GEMM_N, GEMM_N, n, hd, hd, 1.0, h_prev, hd, m->w_hh_t, hd, 1.0, pre, hd);
     lstm_tanh(n * hd, pre, h);
 }
 
@@ -73,12 +72,10 @@ static void chunk_backward(const struct rnn_model *m, size_t n, const double *x,
         for (size_t k = 0; k < step; k++)
             d[k] = dh[k] * (1.0 - h[k] * h[k]);
         if (t > 0)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)hd, (int)hd, 1.0, d,
-                        (int)hd, m->w_hh, (int)hd, 0.0, dh, (int)hd);
+            gemm(GEMM_N, GEMM_N, n, hd, hd, 1.0, d, hd, m->w_hh, hd, 0.0, dh, hd);
     }
     if (T > 1)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)hd, (int)hd, (int)((T - 1) * n),
-                    1.0, dA + step, (int)hd, hs, (int)hd, 1.0, dw_hh, (int)hd);
+        gemm(GEMM_T, GEMM_N, hd, hd, ((T - 1) * n), 1.0, dA + step, hd, hs, hd, 1.0, dw_hh, hd);
     /* one pass for the bias and input weights (a one-column GEMM would mostly pack dA) */
     double *dw = db + hd;
     memset(db, 0, 2 * hd * sizeof(double));

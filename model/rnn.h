@@ -10,8 +10,8 @@
  *
  * Options: window=528 horizon=132 hidden=59 recurrent_bias=0 batchnorm=0 dropout=0.3
  *
- * Batched products go through cblas_dgemm; a batch is split into chunks (lstm.h) that run as
- * pool tasks with partial gradients summed in chunk order, so results do not depend on the
+ * Batched products go through gemm (model/gemm.h); a batch is split into chunks (lstm.h) that run
+ * as pool tasks with partial gradients summed in chunk order, so results do not depend on the
  * number of threads. The model owns its parameters and workspace.
  */
 #ifndef FW_RNN_H

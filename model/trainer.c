@@ -3,7 +3,6 @@
 #include "base/bytes.h"
 #include "model/loss.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,7 +369,6 @@ int train_run(struct model *m, const struct split_plan *plan, const struct train
     memcpy(m->buffers, s->buffers, m->n_buffers * sizeof(double));
     model_params_changed(m);
 
-    openblas_set_num_threads(1);
     struct pool *pool = NULL;
     rc = pool_create(o->threads, &pool);
     if (rc)

@@ -1,8 +1,8 @@
 /* wavenet_lstm — the WaveNet + LSTM baseline (see wavenet_lstm.h). */
 #include "model/wavenet_lstm.h"
+#include "model/gemm.h"
 #include "model/lstm.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,9 +123,8 @@ static void window_forward(const struct wn *m, const double *x, struct window_ac
             size_t shift = (size_t)(m->K - 1 - j) * dilation;
             if (shift >= T)
                 continue;
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(T - shift), (int)C2, (int)C,
-                        1.0, r, (int)C, packed_tap(m, m->packed, i, j), (int)C, 1.0, a + shift * C2,
-                        (int)C2);
+            gemm(GEMM_N, GEMM_T, (T - shift), C2, C, 1.0, r, C, packed_tap(m, m->packed, i, j), C,
+                 1.0, a + shift * C2, C2);
         }
         for (size_t t = 0; t < T; t++) {
             lstm_tanh(C, a + t * C2, a + t * C2);
@@ -133,15 +132,13 @@ static void window_forward(const struct wn *m, const double *x, struct window_ac
             for (size_t c = 0; c < C; c++)
                 z[t * C + c] = a[t * C2 + c] * a[t * C2 + C + c];
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)S, (int)C, 1.0, z, (int)C,
-                    p + o->ws[i], (int)C, 1.0, w.s, (int)S);
+        gemm(GEMM_N, GEMM_T, T, S, C, 1.0, z, C, p + o->ws[i], C, 1.0, w.s, S);
         if (i < m->B - 1) {
             double *next = w.r + (size_t)(i + 1) * T * C;
             for (size_t t = 0; t < T; t++)
                 for (size_t c = 0; c < C; c++)
                     next[t * C + c] = r[t * C + c] + p[o->br[i] + c];
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)C, (int)C, 1.0, z,
-                        (int)C, p + o->wr[i], (int)C, 1.0, next, (int)C);
+            gemm(GEMM_N, GEMM_T, T, C, C, 1.0, z, C, p + o->wr[i], C, 1.0, next, C);
         }
     }
 }
@@ -192,16 +189,12 @@ static void window_backward(const struct wn *m, const double *x, struct window_a
             for (size_t c = 0; c < C; c++)
                 z[t * C + c] = a[t * C2 + c] * a[t * C2 + C + c];
         /* skip conv */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)C, (int)S, 1.0, ds,
-                    (int)S, p + o->ws[i], (int)C, 0.0, dz, (int)C);
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)S, (int)C, (int)T, 1.0, ds,
-                    (int)S, z, (int)C, 1.0, part + o->ws[i], (int)C);
+        gemm(GEMM_N, GEMM_N, T, C, S, 1.0, ds, S, p + o->ws[i], C, 0.0, dz, C);
+        gemm(GEMM_T, GEMM_N, S, C, T, 1.0, ds, S, z, C, 1.0, part + o->ws[i], C);
         /* residual conv: dr holds the gradient of r_{i+1} */
         if (i < m->B - 1) {
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)C, (int)C, 1.0, dr,
-                        (int)C, p + o->wr[i], (int)C, 1.0, dz, (int)C);
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C, (int)C, (int)T, 1.0, dr,
-                        (int)C, z, (int)C, 1.0, part + o->wr[i], (int)C);
+            gemm(GEMM_N, GEMM_N, T, C, C, 1.0, dr, C, p + o->wr[i], C, 1.0, dz, C);
+            gemm(GEMM_T, GEMM_N, C, C, T, 1.0, dr, C, z, C, 1.0, part + o->wr[i], C);
             add_column_sums(T, C, dr, part + o->br[i]);
         }
         /* gated activation */
@@ -217,12 +210,10 @@ static void window_backward(const struct wn *m, const double *x, struct window_a
             size_t shift = (size_t)(m->K - 1 - j) * dilation;
             if (shift >= T)
                 continue;
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C2, (int)C, (int)(T - shift),
-                        1.0, da + shift * C2, (int)C2, r, (int)C, 1.0,
-                        (double *)packed_tap(m, ppart, i, j), (int)C);
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T - shift), (int)C,
-                        (int)C2, 1.0, da + shift * C2, (int)C2, packed_tap(m, m->packed, i, j),
-                        (int)C, 1.0, dr, (int)C);
+            gemm(GEMM_T, GEMM_N, C2, C, (T - shift), 1.0, da + shift * C2, C2, r, C, 1.0,
+                 (double *)packed_tap(m, ppart, i, j), C);
+            gemm(GEMM_N, GEMM_N, (T - shift), C, C2, 1.0, da + shift * C2, C2,
+                 packed_tap(m, m->packed, i, j), C, 1.0, dr, C);
         }
     }
     for (size_t c = 0; c < C; c++) {

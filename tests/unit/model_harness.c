@@ -180,12 +180,23 @@ void harness_check_eval(const struct harness_shape *shape, const char *arch, con
     assert_int_equal(model_forward(h.m, &h.batch, 0, NULL, out1), 0);
     assert_int_equal(model_forward(h.m, &h.batch, 0, NULL, out2), 0);
     assert_memory_equal(out1, out2, n_out * sizeof(double));
-    /* no dropout and running statistics: a window's forecast is its own, up to rounding */
+    /* no dropout and running statistics: a window's forecast is its own, bit for bit, alone
+     * or in any batch (here: alone, and in batches of 1..n windows, in reverse order) */
     assert_true(h.n > 2);
     struct model_batch one = {h.series, NULL, &h.starts[2], 1};
     assert_int_equal(model_forward(h.m, &one, 0, NULL, out2), 0);
-    for (size_t j = 0; j < H; j++)
-        assert_true(tu_reldiff(out1[2 * H + j], out2[j], 1e-12) < 1e-12);
+    assert_memory_equal(out1 + 2 * H, out2, H * sizeof(double));
+    size_t *rev = malloc(h.n * sizeof *rev);
+    assert_non_null(rev);
+    for (size_t count = 1; count <= h.n; count++) {
+        for (size_t k = 0; k < count; k++)
+            rev[k] = h.starts[count - 1 - k];
+        struct model_batch some = {h.series, NULL, rev, count};
+        assert_int_equal(model_forward(h.m, &some, 0, NULL, out2), 0);
+        for (size_t k = 0; k < count; k++)
+            assert_memory_equal(out1 + (count - 1 - k) * H, out2 + k * H, H * sizeof(double));
+    }
+    free(rev);
     /* training forwards differ (batch statistics, dropout) and need two windows */
     struct model_run run = {NULL, {{0}}};
     assert_int_not_equal(model_forward(h.m, &one, 1, &run, out2), 0);

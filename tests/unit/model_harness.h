@@ -78,7 +78,8 @@ void harness_check_threads(const struct harness_shape *shape, const char *arch, 
                            uint64_t seed, unsigned flags);
 
 /* For a model with BatchNorm and dropout (lstm, rnn, wavenet-lstm): evaluation is deterministic
- * and gives a window the forecast it gets alone (to 1e-12); a training forward of one window and
+ * and gives a window the forecast it gets alone or in any batch (bit for bit; batches of 1..n
+ * windows in reverse order); a training forward of one window and
  * a backward without a training forward are refused. */
 void harness_check_eval(const struct harness_shape *shape, const char *arch, const char *config,
                         uint64_t seed);
