@@ -30,7 +30,7 @@ static int offset_forecast(void *ctx, size_t w, const double *values, size_t n_h
     return 0;
 }
 
-static struct backtest_spec spec_of(int trained_through)
+static struct backtest_spec spec_of(int refit, int model_last)
 {
     struct backtest_spec s = {.h = 4,
                               .n_windows = 3,
@@ -38,7 +38,10 @@ static struct backtest_spec spec_of(int trained_through)
                               .window = 10,
                               .n_levels = 1,
                               .scale = 10,
-                              .trained_through = trained_through};
+                              .refit = refit,
+                              .model_protocol = PROTOCOL_LIVE,
+                              .model_first = FIRST,
+                              .model_last = model_last};
     s.levels[0] = 80;
     return s;
 }
