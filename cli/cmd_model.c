@@ -103,6 +103,18 @@ static int parse_train_number(int code, const char *arg, struct train_args *a)
     return 0;
 }
 
+/* --members ARCH:SEEDS (code 'M') or --keep K ('K'); -1 after printing why. */
+static int parse_ensemble_flag(int code, const char *arg, struct train_args *a)
+{
+    fw_error err = {0};
+    if (code == 'M' && ensemble_spec_add_text(&a->members, arg, 0x7fffffff, &err))
+        return cli_fail("train", "--members: %s", err.msg);
+    if (code == 'K' && cli_parse_long(arg, 1, ENSEMBLE_MAX_MEMBERS, &a->keep))
+        return cli_fail("train", "--keep: '%s' is not a number in 1..%d", arg,
+                        ENSEMBLE_MAX_MEMBERS);
+    return 0;
+}
+
 static int parse_train_args(int argc, char **argv, struct train_args *a)
 {
     static const struct option options[] = {{"model", required_argument, 0, 'm'},
@@ -138,7 +150,6 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
     optind = 1;
     opterr = 0;
     int c;
-    fw_error err = {0};
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (c) {
         case 'm':
@@ -181,14 +192,9 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
                 return 2;
             break;
         case 'M':
-            if (ensemble_spec_add_text(&a->members, optarg, 0x7fffffff, &err))
-                return cli_fail("train", "--members: %s", err.msg) + 1;
-            break;
         case 'K':
-            if (cli_parse_long(optarg, 1, ENSEMBLE_MAX_MEMBERS, &a->keep))
-                return cli_fail("train", "--keep: '%s' is not a number in 1..%d", optarg,
-                                ENSEMBLE_MAX_MEMBERS) +
-                       1;
+            if (parse_ensemble_flag(c, optarg, a))
+                return 2;
             break;
         case 'l':
             if (cli_parse_double(optarg, &a->lr) || !(a->lr > 0))
