@@ -4,7 +4,10 @@
 #include "base/period.h"
 #include "model/series.h"
 #include "server/api.h"
+#include "core/job_request.h"
 #include "core/jobs.h"
+#include "model/ensemble.h"
+#include "model/fit.h"
 #include "core/model_json.h"
 #include "core/model_record.h"
 #include "base/textbuf.h"
@@ -73,9 +76,9 @@ struct train_request {
 static int read_train_request(const json_t *body, const struct app_config *cfg,
                               struct train_request *t, struct http_response *resp)
 {
-    static const char *const known[] = {"dataset", "architecture", "protocol", "epochs",  "seed",
-                                        "cutoff",  "config",       "window",   "horizon", "name",
-                                        "default", "batch_size",   "lr",       NULL};
+    static const char *const known[] = {
+        "dataset", "architecture", "protocol", "epochs",     "seed", "cutoff",  "config", "window",
+        "horizon", "name",         "default",  "batch_size", "lr",   "members", "keep",   NULL};
     if (api_known_members(body, known, resp))
         return -1;
     memset(t, 0, sizeof *t);
@@ -142,7 +145,7 @@ void api_models_create(const struct http_request *req, struct http_response *res
     struct month_series series = {0};
     struct split_plan plan = {0};
     struct model *m = NULL;
-    char config[1024], extra[900] = "";
+    char config[1024], extra[900] = "", ensemble[160] = "";
     fw_error err = {0};
     enum protocol protocol;
     int cutoff = -1, rc;
@@ -160,8 +163,13 @@ void api_models_create(const struct http_request *req, struct http_response *res
         api_fail(resp, rc, &err);
         goto done;
     }
-    snprintf(config, sizeof config, "window=%lld;horizon=%lld%s%s", t.window, t.horizon,
-             extra[0] ? ";" : "", extra);
+    /* an ensemble's members and keep (the same text the job's decoding makes) */
+    if ((rc = job_request_ensemble_config(body, ensemble, sizeof ensemble, &err))) {
+        api_fail(resp, rc, &err);
+        goto done;
+    }
+    snprintf(config, sizeof config, "window=%lld;horizon=%lld%s%s%s%s", t.window, t.horizon,
+             ensemble[0] ? ";" : "", ensemble, extra[0] ? ";" : "", extra);
     if ((rc = model_create(t.architecture, config, 0, &m, &err))) {
         api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
         goto done;
@@ -195,18 +203,24 @@ void api_models_create(const struct http_request *req, struct http_response *res
     failed |= json_object_set_new(body, "horizon", json_integer(t.horizon));
     char *request = failed ? NULL : json_text(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
     int64_t job_id = 0;
-    rc = request ? store_job_create(db, STORE_JOB_TRAIN, request, (int)t.epochs, &job_id, &err)
-                 : FW_ENOMEM;
+    int epochs = fit_total_epochs(m, (int)t.epochs); /* an ensemble's: all its members' */
+    rc =
+        request ? store_job_create(db, STORE_JOB_TRAIN, request, epochs, &job_id, &err) : FW_ENOMEM;
     free(request);
     if (rc) {
         api_fail(resp, rc, &err);
     } else {
         char location[64];
         snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
-        api_json(resp, 202,
-                 json_pack("{s:I, s:s, s:s, s:I, s:I}", "job", (json_int_t)job_id, "state",
-                           "queued", "location", location, "parameters", (json_int_t)m->n_params,
-                           "epochs", (json_int_t)t.epochs));
+        json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:I}", "job", (json_int_t)job_id, "state",
+                              "queued", "location", location, "parameters", (json_int_t)m->n_params,
+                              "epochs", (json_int_t)epochs);
+        if (o && ensemble_size(m) &&
+            json_object_set_new(o, "members", json_integer((json_int_t)ensemble_size(m)))) {
+            json_decref(o);
+            o = NULL;
+        }
+        api_json(resp, 202, o);
         if (resp->status == 202)
             http_add_header(resp, "Location", location);
     }
