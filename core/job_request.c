@@ -34,7 +34,9 @@ static int add_member_group(struct ensemble_spec *spec, const json_t *g, int i, 
     size_t n = 0;
     int rc = FW_OK;
     if (json_is_string(seeds)) {
-        rc = ensemble_seeds_parse(json_string_value(seeds), 0x7fffffff, list, &n, err);
+        fw_error inner = {0};
+        if ((rc = ensemble_seeds_parse(json_string_value(seeds), 0x7fffffff, list, &n, &inner)))
+            fw_error_set(err, rc, "%s: %s", where, inner.msg);
     } else if (json_is_array(seeds) && json_array_size(seeds) <= ENSEMBLE_MAX_MEMBERS) {
         for (size_t k = 0; !rc && k < json_array_size(seeds); k++) {
             const json_t *s = json_array_get(seeds, k);
@@ -49,11 +51,10 @@ static int add_member_group(struct ensemble_spec *spec, const json_t *g, int i, 
                           "%s: 'seeds' must be \"A-B\" or a list of at most %d integers", where,
                           ENSEMBLE_MAX_MEMBERS);
     }
-    if (!rc)
-        rc = ensemble_spec_add(spec, arch, list, n, err);
-    return rc && err && strncmp(err->msg, where, strlen(where))
-               ? fw_error_set(err, rc, "%s: %.400s", where, err->msg)
-               : rc;
+    fw_error inner = {0};
+    if (!rc && (rc = ensemble_spec_add(spec, arch, list, n, &inner)))
+        fw_error_set(err, rc, "%s: %s", where, inner.msg);
+    return rc;
 }
 
 int job_request_ensemble_config(const json_t *body, char *text, size_t size, fw_error *err)
