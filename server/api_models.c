@@ -168,8 +168,12 @@ void api_models_create(const struct http_request *req, struct http_response *res
         api_fail(resp, rc, &err);
         goto done;
     }
-    snprintf(config, sizeof config, "window=%lld;horizon=%lld%s%s%s%s", t.window, t.horizon,
-             ensemble[0] ? ";" : "", ensemble, extra[0] ? ";" : "", extra);
+    int len = snprintf(config, sizeof config, "window=%lld;horizon=%lld%s%s%s%s", t.window,
+                       t.horizon, ensemble[0] ? ";" : "", ensemble, extra[0] ? ";" : "", extra);
+    if (len < 0 || (size_t)len >= sizeof config) {
+        http_problem(resp, 422, "the config is too long");
+        goto done;
+    }
     if ((rc = model_create(t.architecture, config, 0, &m, &err))) {
         api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
         goto done;
