@@ -112,6 +112,8 @@ static void per_model_table(const struct split_plan *plan, double gated_epoch, i
            epochs);
     for (size_t i = 0; i < model_registry_count(); i++) {
         const struct model_ops *ops = model_registry_at(i);
+        if (!strcmp(ops->name, "ensemble"))
+            continue; /* trained member by member: its epochs are its members' */
         int gated = !strcmp(ops->name, "gated-qkan-fwp");
         size_t n_params = 12474;
         double sec =

@@ -3,6 +3,7 @@
 #include "cli/series_source.h"
 #include "db/db.h"
 #include "db/store.h"
+#include "model/ensemble.h"
 #include "model/fit.h"
 #include "model/forecaster.h"
 #include "base/period.h"
@@ -60,6 +61,8 @@ struct train_args {
     double lr;
     struct train_options recipe; /* --optimizer, --weight-decay, --schedule, --warmup, ... */
     int cutoff_month, json, quiet, make_default;
+    struct ensemble_spec members; /* --members ARCH:SEEDS (repeatable) */
+    long keep;                    /* --keep K; 0: all */
 };
 
 static void print_progress(void *ctx, const struct train_progress *p, const struct train_state *s)
@@ -68,6 +71,8 @@ static void print_progress(void *ctx, const struct train_progress *p, const stru
     const struct train_args *a = ctx;
     if (a->quiet)
         return;
+    if (p->members)
+        fprintf(stderr, "member %d/%d  ", p->member, p->members);
     fprintf(stderr, "epoch %3d/%d  train %.6f  val %.6f  best %.6f (epoch %d)  %.2fs  eta %.0fs\n",
             p->epoch, p->epochs, p->train_loss, p->val_loss, p->best_val, p->best_epoch, p->seconds,
             p->eta_seconds);
@@ -121,6 +126,18 @@ static int parse_recipe_option(int code, const char *arg, struct train_options *
     return 0;
 }
 
+/* --members ARCH:SEEDS (code 'M') or --keep K ('K'); -1 after printing why. */
+static int parse_ensemble_flag(int code, const char *arg, struct train_args *a)
+{
+    fw_error err = {0};
+    if (code == 'M' && ensemble_spec_add_text(&a->members, arg, 0x7fffffff, &err))
+        return cli_fail("train", "--members: %s", err.msg);
+    if (code == 'K' && cli_parse_long(arg, 1, ENSEMBLE_MAX_MEMBERS, &a->keep))
+        return cli_fail("train", "--keep: '%s' is not a number in 1..%d", arg,
+                        ENSEMBLE_MAX_MEMBERS);
+    return 0;
+}
+
 static int parse_train_args(int argc, char **argv, struct train_args *a)
 {
     static const struct option options[] = {{"model", required_argument, 0, 'm'},
@@ -147,6 +164,8 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
                                             {"quiet", no_argument, 0, 'q'},
                                             {"name", required_argument, 0, 'n'},
                                             {"default", no_argument, 0, 'X'},
+                                            {"members", required_argument, 0, 'M'},
+                                            {"keep", required_argument, 0, 'K'},
                                             {0, 0, 0, 0}};
     *a = (struct train_args){.architecture = "gated-qkan-fwp",
                              .protocol = "paper",
@@ -211,6 +230,11 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
             if (parse_recipe_option(c, optarg, &a->recipe))
                 return 2;
             break;
+        case 'M':
+        case 'K':
+            if (parse_ensemble_flag(c, optarg, a))
+                return 2;
+            break;
         case 'l':
             if (cli_parse_double(optarg, &a->lr) || !(a->lr > 0))
                 return cli_fail("train", "--lr: '%s' is not a positive number", optarg) + 1;
@@ -230,12 +254,24 @@ static int parse_train_args(int argc, char **argv, struct train_args *a)
     return 0;
 }
 
-/* The config text: window and horizon from the flags, then --config's options. */
+/* The config text: window and horizon from the flags, an ensemble's --members and --keep, then
+ * --config's options. -1 after printing why. */
 static int build_config(const struct train_args *a, char *text, size_t size)
 {
-    int w = snprintf(text, size, "window=%ld;horizon=%ld%s%s", a->window, a->horizon,
-                     a->config && *a->config ? ";" : "", a->config ? a->config : "");
-    return w < 0 || (size_t)w >= size ? -1 : 0;
+    char members[256] = "";
+    fw_error err = {0};
+    int ensemble = !strcmp(a->architecture, "ensemble");
+    if ((a->members.n_members || a->keep) && !ensemble)
+        return cli_fail("train", "--members and --keep are for --model ensemble");
+    if (a->members.n_members &&
+        ensemble_spec_config(&a->members, a->keep, members, sizeof members, &err))
+        return cli_fail("train", "--members: %s", err.msg);
+    if (!a->members.n_members && a->keep)
+        snprintf(members, sizeof members, "keep=%ld", a->keep);
+    int w = snprintf(text, size, "window=%ld;horizon=%ld%s%s%s%s", a->window, a->horizon,
+                     members[0] ? ";" : "", members, a->config && *a->config ? ";" : "",
+                     a->config ? a->config : "");
+    return w < 0 || (size_t)w >= size ? cli_fail("train", "--config is too long") : 0;
 }
 
 static json_t *train_result_json(const struct forecaster *f, const struct train_state *s,
@@ -307,7 +343,7 @@ int cmd_train(int argc, char **argv)
         return cli_fail("train", "--protocol must be 'paper' or 'live', not '%s'", a.protocol);
     char config[1024];
     if (build_config(&a, config, sizeof config))
-        return cli_fail("train", "--config is too long");
+        return 1;
     rq.config = config;
     train_options_default(&rq.train);
     rq.train.epochs = (int)a.epochs;

@@ -3,6 +3,7 @@
 #include "base/period.h"
 #include "core/json_text.h"
 #include "core/model_json.h"
+#include "model/ensemble.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -30,6 +31,86 @@ int job_request_train_recipe(const json_t *request, struct train_options *t, fw_
         return fw_error_set(err, FW_EINVAL,
                             "'schedule' must be \"constant\", \"linear\" or \"wsd\"");
     return train_options_check(t, err);
+}
+
+/* One {"architecture", "seeds"} entry of "members" (entry i of a list, or -1). */
+static int add_member_group(struct ensemble_spec *spec, const json_t *g, int i, fw_error *err)
+{
+    char where[32] = "'members'";
+    if (i >= 0)
+        snprintf(where, sizeof where, "'members'[%d]", i);
+    const char *key;
+    json_t *v;
+    if (!json_is_object(g))
+        return fw_error_set(err, FW_EINVAL, "%s must be an object {\"architecture\", \"seeds\"}",
+                            where);
+    json_object_foreach((json_t *)g, key, v)
+    {
+        if (strcmp(key, "architecture") && strcmp(key, "seeds"))
+            return fw_error_set(err, FW_EINVAL, "%s: unknown member '%.60s'", where, key);
+    }
+    const char *arch = json_string_value(json_object_get(g, "architecture"));
+    const json_t *seeds = json_object_get(g, "seeds");
+    if (!arch)
+        return fw_error_set(err, FW_EINVAL, "%s: 'architecture' (a string) is required", where);
+    uint64_t list[ENSEMBLE_MAX_MEMBERS];
+    size_t n = 0;
+    int rc = FW_OK;
+    if (json_is_string(seeds)) {
+        fw_error inner = {0};
+        if ((rc = ensemble_seeds_parse(json_string_value(seeds), 0x7fffffff, list, &n, &inner)))
+            fw_error_set(err, rc, "%s: %s", where, inner.msg);
+    } else if (json_is_array(seeds) && json_array_size(seeds) <= ENSEMBLE_MAX_MEMBERS) {
+        for (size_t k = 0; !rc && k < json_array_size(seeds); k++) {
+            const json_t *s = json_array_get(seeds, k);
+            json_int_t x = json_integer_value(s);
+            if (!json_is_integer(s) || x < 0 || x > 0x7fffffff)
+                rc = fw_error_set(err, FW_EINVAL, "%s: seeds must be integers in 0..2147483647",
+                                  where);
+            list[n++] = (uint64_t)x;
+        }
+    } else {
+        rc = fw_error_set(err, FW_EINVAL,
+                          "%s: 'seeds' must be \"A-B\" or a list of at most %d integers", where,
+                          ENSEMBLE_MAX_MEMBERS);
+    }
+    fw_error inner = {0};
+    if (!rc && (rc = ensemble_spec_add(spec, arch, list, n, &inner)))
+        fw_error_set(err, rc, "%s: %s", where, inner.msg);
+    return rc;
+}
+
+int job_request_ensemble_config(const json_t *body, char *text, size_t size, fw_error *err)
+{
+    const json_t *members = json_object_get(body, "members"), *keep = json_object_get(body, "keep");
+    members = json_is_null(members) ? NULL : members;
+    keep = json_is_null(keep) ? NULL : keep;
+    text[0] = '\0';
+    if (!members && !keep)
+        return FW_OK;
+    const char *arch = json_string_value(json_object_get(body, "architecture"));
+    if (!arch || strcmp(arch, "ensemble"))
+        return fw_error_set(err, FW_EINVAL,
+                            "'members' and 'keep' are for \"architecture\": \"ensemble\"");
+    if (!members)
+        return fw_error_set(err, FW_EINVAL, "'keep' needs 'members'");
+    struct ensemble_spec spec;
+    memset(&spec, 0, sizeof spec);
+    int rc = FW_OK;
+    if (json_is_array(members) && json_array_size(members) == 0)
+        return fw_error_set(err, FW_EINVAL, "'members' is an empty list");
+    if (json_is_array(members))
+        for (size_t i = 0; !rc && i < json_array_size(members); i++)
+            rc = add_member_group(&spec, json_array_get(members, i), (int)i, err);
+    else
+        rc = add_member_group(&spec, members, -1, err);
+    if (rc)
+        return rc;
+    json_int_t k = json_integer_value(keep);
+    if (keep && (!json_is_integer(keep) || k < 1 || k > (json_int_t)spec.n_members))
+        return fw_error_set(err, FW_EINVAL, "'keep' must be an integer in 1..%zu (the members)",
+                            spec.n_members);
+    return ensemble_spec_config(&spec, keep ? (long)k : 0, text, size, err);
 }
 
 int job_request_train_decode(const char *request_json, struct train_job *tj, fw_error *err)
@@ -79,6 +160,12 @@ int job_request_train_decode(const char *request_json, struct train_job *tj, fw_
             used += (size_t)snprintf(tj->config + used, sizeof tj->config - used, "%s%s=%lld",
                                      used ? ";" : "", dims[i], (long long)json_integer_value(v));
     }
+    char ensemble[160];
+    if (!rc)
+        rc = job_request_ensemble_config(o, ensemble, sizeof ensemble, err);
+    if (!rc && ensemble[0])
+        used += (size_t)snprintf(tj->config + used, sizeof tj->config - used, "%s%s",
+                                 used ? ";" : "", ensemble);
     if (extra[0])
         snprintf(tj->config + used, sizeof tj->config - used, "%s%s", used ? ";" : "", extra);
     tj->rq.config = tj->config;

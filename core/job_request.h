@@ -40,6 +40,14 @@ int job_request_train_decode(const char *text, struct train_job *tj, fw_error *e
  * it, the worker decodes with it. */
 int job_request_train_recipe(const json_t *request, struct train_options *t, fw_error *err);
 
+/* An ensemble's options from a POST /models body: "members" ({"architecture", "seeds"} or a list
+ * of them; seeds "A-B" or a list of integers in 0..2^31-1) and "keep" become
+ * "members=...;seeds=...[;keep=K]" (model/ensemble.h) in text; "" when the body has neither.
+ * FW_EINVAL with a message for the API's 422: either member without "architecture": "ensemble",
+ * an unknown or nested architecture, no or more than 64 members, a bad or repeated seed, keep
+ * outside 1..members, options that do not fit a model config. */
+int job_request_ensemble_config(const json_t *body, char *text, size_t size, fw_error *err);
+
 /* A forecast whose circuits run on a cloud backend. */
 struct quantum_job {
     int64_t model, dataset; /* dataset 0: an inline series */

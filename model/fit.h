@@ -4,6 +4,18 @@
  * trains it (optionally resuming from a checkpoint), fits the conformal residuals on the
  * validation windows and, under the paper protocol, computes the test metrics. Pure computation:
  * the caller loads the series and stores the results.
+ *
+ * An `ensemble` (model/ensemble.h) is trained member by member on the same prepared windows
+ * (fit_ensemble.c): member k with the trainer's options and its own seed (the seeds= option, by
+ * default the request's seed + k) for both its initialisation and its training streams. Progress
+ * counts epochs across members (train_progress.member/members say which one runs); the state
+ * passed to the callback and returned is the whole ensemble's: its curve is every member's
+ * epochs in order, its weights the finished members'. keep=K then keeps the K members with the
+ * lowest best-validation loss (ties: the lower index; the test split is never looked at), and the
+ * calibration and test metrics run on the ensemble's mean like any model's. Resume: a checkpoint
+ * records the members that finished; the member that was training when the job stopped restarts
+ * from its first epoch (it reaches the same weights: its seed fixes them), so a resumed ensemble
+ * is byte-identical to an uninterrupted one.
  */
 #ifndef FW_FIT_H
 #define FW_FIT_H
@@ -40,6 +52,10 @@ int fit_run(const struct fit_request *rq, const double *values, size_t n, int fi
             const char *data_sha256, const uint8_t *checkpoint, size_t checkpoint_len,
             const struct fit_callbacks *cb, const atomic_int *cancel, struct train_state *state,
             struct forecaster **out, fw_error *err);
+
+/* The epochs a training of m with `epochs` epochs runs in all: for an ensemble its members'
+ * together (a closed-form member counts one), for any other model `epochs`. */
+int fit_total_epochs(const struct model *m, int epochs);
 
 /* Mean seconds per epoch of a state's loss curve. */
 double fit_seconds_per_epoch(const struct train_state *state);

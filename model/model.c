@@ -5,6 +5,7 @@
 #include "model/rnn.h"
 #include "model/wavenet_lstm.h"
 #include "model/esn.h"
+#include "model/ensemble.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static const struct model_ops *const registry[] = {
     &rnn_ops,
     &wavenet_lstm_ops,
     &esn_ops,
+    &ensemble_ops,
 };
 /* clang-format on */
 

@@ -335,7 +335,7 @@ static int train_closed_form(struct model *m, const struct split_plan *plan,
         memcpy(s->best_buffers, m->buffers, m->n_buffers * sizeof(double));
         s->epochs_done = 1;
         if (cb) {
-            struct train_progress p = {1, 1, train_loss, val_loss, seconds, 0.0, val_loss, 1};
+            struct train_progress p = {1, 1, train_loss, val_loss, seconds, 0.0, val_loss, 1, 0, 0};
             cb(cb_ctx, &p, s);
         }
     }
@@ -423,7 +423,8 @@ int train_run(struct model *m, const struct split_plan *plan, const struct train
             struct train_progress p = {epoch + 1,   o->epochs,
                                        train_loss,  val_loss,
                                        seconds,     total / (epoch + 1) * (o->epochs - epoch - 1),
-                                       s->best_val, s->best_epoch};
+                                       s->best_val, s->best_epoch,
+                                       0,           0};
             cb(cb_ctx, &p, s);
         }
     }

@@ -76,6 +76,9 @@ struct train_progress {
     int epoch, epochs;
     double train_loss, val_loss, seconds, eta_seconds, best_val;
     int best_epoch;
+    /* training an ensemble (model/fit.h): the member (1-based) of members; epoch and epochs then
+     * count across members, best_val and best_epoch are the member's; 0 and 0 otherwise */
+    int member, members;
 };
 
 /* Called after every epoch with the updated state. */

@@ -6,6 +6,8 @@
 #include "server/api.h"
 #include "core/job_request.h"
 #include "core/jobs.h"
+#include "model/ensemble.h"
+#include "model/fit.h"
 #include "core/model_json.h"
 #include "core/model_record.h"
 #include "base/textbuf.h"
@@ -97,11 +99,17 @@ static int read_train_recipe(const json_t *body, struct train_request *t,
 static int read_train_request(const json_t *body, const struct app_config *cfg,
                               struct train_request *t, struct http_response *resp)
 {
-    static const char *const known[] = {"dataset", "architecture",   "protocol", "epochs",
-                                        "seed",    "cutoff",         "config",   "window",
-                                        "horizon", "name",           "default",  "batch_size",
-                                        "lr",      "optimizer",      "schedule", "weight_decay",
-                                        "warmup",  "decay_fraction", "final_lr", NULL};
+    static const char *const known[] = {"dataset",  "architecture",
+                                        "protocol", "epochs",
+                                        "seed",     "cutoff",
+                                        "config",   "window",
+                                        "horizon",  "name",
+                                        "default",  "batch_size",
+                                        "lr",       "optimizer",
+                                        "schedule", "weight_decay",
+                                        "warmup",   "decay_fraction",
+                                        "final_lr", "members",
+                                        "keep",     NULL};
     if (api_known_members(body, known, resp))
         return -1;
     memset(t, 0, sizeof *t);
@@ -159,7 +167,7 @@ void api_models_create(const struct http_request *req, struct http_response *res
     struct month_series series = {0};
     struct split_plan plan = {0};
     struct model *m = NULL;
-    char config[1024], extra[900] = "";
+    char config[1024], extra[900] = "", ensemble[160] = "";
     fw_error err = {0};
     enum protocol protocol;
     int cutoff = -1, rc;
@@ -177,8 +185,17 @@ void api_models_create(const struct http_request *req, struct http_response *res
         api_fail(resp, rc, &err);
         goto done;
     }
-    snprintf(config, sizeof config, "window=%lld;horizon=%lld%s%s", t.window, t.horizon,
-             extra[0] ? ";" : "", extra);
+    /* an ensemble's members and keep (the same text the job's decoding makes) */
+    if ((rc = job_request_ensemble_config(body, ensemble, sizeof ensemble, &err))) {
+        api_fail(resp, rc, &err);
+        goto done;
+    }
+    int len = snprintf(config, sizeof config, "window=%lld;horizon=%lld%s%s%s%s", t.window,
+                       t.horizon, ensemble[0] ? ";" : "", ensemble, extra[0] ? ";" : "", extra);
+    if (len < 0 || (size_t)len >= sizeof config) {
+        http_problem(resp, 422, "the config is too long");
+        goto done;
+    }
     if ((rc = model_create(t.architecture, config, 0, &m, &err))) {
         api_fail(resp, rc == FW_ENOTFOUND ? FW_EINVAL : rc, &err);
         goto done;
@@ -212,18 +229,24 @@ void api_models_create(const struct http_request *req, struct http_response *res
     failed |= json_object_set_new(body, "horizon", json_integer(t.horizon));
     char *request = failed ? NULL : json_text(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
     int64_t job_id = 0;
-    rc = request ? store_job_create(db, STORE_JOB_TRAIN, request, (int)t.epochs, &job_id, &err)
-                 : FW_ENOMEM;
+    int epochs = fit_total_epochs(m, (int)t.epochs); /* an ensemble's: all its members' */
+    rc =
+        request ? store_job_create(db, STORE_JOB_TRAIN, request, epochs, &job_id, &err) : FW_ENOMEM;
     free(request);
     if (rc) {
         api_fail(resp, rc, &err);
     } else {
         char location[64];
         snprintf(location, sizeof location, "/jobs/%lld", (long long)job_id);
-        api_json(resp, 202,
-                 json_pack("{s:I, s:s, s:s, s:I, s:I}", "job", (json_int_t)job_id, "state",
-                           "queued", "location", location, "parameters", (json_int_t)m->n_params,
-                           "epochs", (json_int_t)t.epochs));
+        json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:I}", "job", (json_int_t)job_id, "state",
+                              "queued", "location", location, "parameters", (json_int_t)m->n_params,
+                              "epochs", (json_int_t)epochs);
+        if (o && ensemble_size(m) &&
+            json_object_set_new(o, "members", json_integer((json_int_t)ensemble_size(m)))) {
+            json_decref(o);
+            o = NULL;
+        }
+        api_json(resp, 202, o);
         if (resp->status == 202)
             http_add_header(resp, "Location", location);
     }

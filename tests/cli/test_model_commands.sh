@@ -3,7 +3,8 @@
 # model trained on the bundled SILSO series, the --json contract (one JSON object on the last
 # line of stdout), determinism (same seed and data: byte-identical model file and forecast,
 # whatever the thread count), training recipes (--optimizer, --schedule, ...: deterministic, the
-# defaults spelled out give the default model), the JSON export round trip, and bad input failing
+# defaults spelled out give the default model), the JSON export round trip, an ensemble (--members, --keep)
+# the same way, and bad input failing
 # with a message, a non-zero exit and nothing on stdout.
 # Usage: tests/cli/test_model_commands.sh [path/to/fwpcast]   (run from the project root)
 set -eu
@@ -112,6 +113,27 @@ cmp -s "$tmp/a.fwp" "$tmp/a2.fwp" && ok "export -> import-model is byte-identica
 grep -q '"fwp_cell.theta_head_A.weight"' "$tmp/a.json" && ok "export uses the authors' tensor names" ||
     fail "export lacks fwp_cell.theta_head_A.weight"
 
+# --- an ensemble: --members and --keep, deterministic, forecasts, exports ---
+ens="--model ensemble --members rnn:0 --members gated-qkan-fwp:3-4 --keep 2"
+"$bin" train --protocol live $small $ens --config "$cfg" --out "$tmp/e1.fwp" --json >"$tmp/e.out"
+"$bin" train --protocol live $small $ens --config "$cfg" --threads 2 --out "$tmp/e2.fwp" >/dev/null
+cmp -s "$tmp/e1.fwp" "$tmp/e2.fwp" && ok "ensemble: byte-identical model files (1 and 2 threads)" ||
+    fail "ensemble model files differ between 1 and 2 threads"
+last=$(tail -n 1 "$tmp/e.out")
+case $last in
+*'"architecture":"ensemble"'*'"members":"rnn.1+gated-qkan-fwp.2"'*'"seeds":"0+3-4"'*'"keep":2'*'"kept":"x'*)
+    ok "ensemble train --json: members, seeds, keep and kept in the config" ;;
+*) fail "ensemble train --json last line: $last" ;;
+esac
+"$bin" forecast "$tmp/e1.fwp" --h 3 --level 80 --json >"$tmp/ef.json"
+grep -q '"architecture":"ensemble"' "$tmp/ef.json" && grep -q '"period":"2026-12"' "$tmp/ef.json" &&
+    ok "the ensemble forecasts" || fail "ensemble forecast: $(head -c 400 "$tmp/ef.json")"
+"$bin" export "$tmp/e1.fwp" --format json --out "$tmp/e.json"
+"$bin" import-model "$tmp/e.json" --out "$tmp/e3.fwp" >/dev/null
+cmp -s "$tmp/e1.fwp" "$tmp/e3.fwp" && grep -q '"members.0.rnn.weight_hh_l0"' "$tmp/e.json" &&
+    ok "ensemble export -> import-model is byte-identical, tensors under members.K." ||
+    fail "ensemble JSON round trip"
+
 # --- bad input: message on stderr, non-zero exit, nothing on stdout ---
 printf 'garbage' >"$tmp/garbage.fwp"
 head -c 1000 "$tmp/a.fwp" >"$tmp/truncated.fwp"
@@ -159,6 +181,16 @@ expect_failure "unknown noise preset" "unknown noise model" "$bin" forecast "$tm
 expect_failure "zero shots" "--shots" "$bin" forecast "$tmp/a.fwp" --backend sampler --shots 0
 expect_failure "unknown backend" "unknown backend" "$bin" forecast "$tmp/a.fwp" --backend abacus
 expect_failure "qcompare on a cloud" "HTTP API" "$bin" qcompare "$tmp/a.fwp" --backend ionq
+expect_failure "members for another model" "--members and --keep are for --model ensemble" "$bin" train --members rnn:0 --out "$tmp/x.fwp"
+expect_failure "unknown member" "unknown member architecture 'nope'" "$bin" train --model ensemble --members nope:0 --out "$tmp/x.fwp"
+expect_failure "nested ensemble" "cannot be a member" "$bin" train --model ensemble --members ensemble:0 --out "$tmp/x.fwp"
+expect_failure "65 members" "more than 64" "$bin" train --model ensemble --members rnn:0-64 --out "$tmp/x.fwp"
+expect_failure "a seed twice" "seed 1 is given twice" "$bin" train --model ensemble --members rnn:0-1 --members rnn:1 --out "$tmp/x.fwp"
+expect_failure "members without seeds" "ARCH:SEEDS" "$bin" train --model ensemble --members rnn --out "$tmp/x.fwp"
+expect_failure "seed out of range" "seeds entry" "$bin" train --model ensemble --members rnn:2147483648 --out "$tmp/x.fwp"
+expect_failure "keep beyond the members" "keep = 3" "$bin" train --model ensemble --members rnn:0-1 --keep 3 --out "$tmp/x.fwp"
+expect_failure "keep 0" "--keep" "$bin" train --model ensemble --members rnn:0-1 --keep 0 --out "$tmp/x.fwp"
+expect_failure "option no member reads" "unknown config option 'slow_dim'" "$bin" train --model ensemble --members rnn:0 --config "$cfg" $small --out "$tmp/x.fwp"
 [ ! -e "$tmp/x.fwp" ] && ok "failed trainings wrote no model file" || fail "a failed training left $tmp/x.fwp"
 
 if [ "$failures" -ne 0 ]; then

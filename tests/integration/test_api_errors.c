@@ -2,10 +2,10 @@
  * Integration: every error code of the API against a real server — 400 malformed or truncated
  * JSON, 404, 405 with Allow, 409, 413 (--max-body and a 100 MB body), 415, 422 (wrong types,
  * huge numbers, NaN, zero/negative h, unknown ids, bad levels and cutoffs, bad training
- * recipes, each with a message naming the member), 401 with a token —
- * plus invalid UTF-8 and NUL bytes, overlong URLs and headers, and a slowloris client. Every
- * bad request must leave the database as it was (datasets, models, job counts) and the server
- * healthy.
+ * recipes, each with a message naming the member, an ensemble's bad members, seeds and keep), 401
+ * with a token — plus invalid UTF-8 and NUL bytes, overlong URLs and headers, and a slowloris
+ * client. Every bad request must leave the database as it was (datasets, models, job counts) and
+ * the server healthy.
  */
 #include "itest.h"
 
@@ -718,6 +718,94 @@ static void test_422_recipes(void **state)
     assert_healthy(srv);
 }
 
+/* An ensemble's members and keep: every bad form is a 422 that creates nothing. */
+static void test_422_models_ensemble(void **state)
+{
+    (void)state;
+#define E                                                                                          \
+    "\"dataset\":1,\"architecture\":\"ensemble\",\"window\":24,\"horizon\":6,\"epochs\":"          \
+    "1," IT_TINY_CONFIG
+#define G(seeds) "{\"architecture\":\"gated-qkan-fwp\",\"seeds\":" seeds "}"
+    static const struct bad cases[] = {
+        {"POST", "/models", JSON,
+         "{\"dataset\":1,\"members\":" G("\"0-1\"") ",\"window\":24,\"horizon\":6," IT_TINY_CONFIG
+                                                    "}",
+         422, 0, "members without architecture ensemble"},
+        {"POST", "/models", JSON, "{\"dataset\":1,\"architecture\":\"rnn\",\"keep\":1}", 422, 0,
+         "keep for an rnn"},
+        {"POST", "/models", JSON, "{" E ",\"keep\":1}", 422, 0, "keep without members"},
+        {"POST", "/models", JSON, "{" E ",\"members\":{\"architecture\":\"nope\",\"seeds\":\"0\"}}",
+         422, 0, "unknown member architecture"},
+        {"POST", "/models", JSON,
+         "{" E ",\"members\":{\"architecture\":\"ensemble\",\"seeds\":\"0\"}}", 422, 0,
+         "nested ensemble"},
+        {"POST", "/models", JSON, "{" E ",\"members\":[]}", 422, 0, "empty member list"},
+        {"POST", "/models", JSON, "{" E ",\"members\":\"gated-qkan-fwp.3\"}", 422, 0,
+         "members a string"},
+        {"POST", "/models", JSON, "{" E ",\"members\":[5]}", 422, 0, "member a number"},
+        {"POST", "/models", JSON, "{" E ",\"members\":{\"seeds\":\"0-1\"}}", 422, 0,
+         "member without architecture"},
+        {"POST", "/models", JSON, "{" E ",\"members\":{\"architecture\":\"gated-qkan-fwp\"}}", 422,
+         0, "member without seeds"},
+        {"POST", "/models", JSON,
+         "{" E ",\"members\":{\"architecture\":\"gated-qkan-fwp\",\"seeds\":\"0\",\"n\":2}}", 422,
+         0, "member with an unknown key"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("\"2-1\"") "}", 422, 0, "seeds 2-1"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("\"-1\"") "}", 422, 0, "seeds -1"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("\"0-64\"") "}", 422, 0, "65 members"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("\"0-2147483648\"") "}", 422, 0,
+         "seed 2^31"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("[2147483648]") "}", 422, 0,
+         "seed 2^31 in a list"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("[0,-1]") "}", 422, 0,
+         "negative seed in a list"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("[0,1.5]") "}", 422, 0, "seed 1.5"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("[\"1\"]") "}", 422, 0,
+         "seed a string in a list"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("[]") "}", 422, 0, "no seeds"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("5") "}", 422, 0, "seeds a number"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("[1,1]") "}", 422, 0, "a seed twice"},
+        {"POST", "/models", JSON, "{" E ",\"members\":[" G("\"0-2\"") "," G("[2]") "]}", 422, 0,
+         "a seed twice across entries"},
+        {"POST", "/models", JSON,
+         "{" E ",\"members\":[" G("\"0-39\"") ",{\"architecture\":\"rnn\",\"seeds\":\"0-29\"}]}",
+         422, 0, "70 members across entries"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("\"0-2\"") ",\"keep\":0}", 422, 0,
+         "keep 0"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("\"0-2\"") ",\"keep\":4}", 422, 0,
+         "keep 4 of 3"},
+        {"POST", "/models", JSON, "{" E ",\"members\":" G("\"0-2\"") ",\"keep\":\"2\"}", 422, 0,
+         "keep a string"},
+        {"POST", "/models", JSON,
+         "{" E ",\"members\":" G("[0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40]") "}",
+         422, 0, "seeds too long for a config value"},
+        {"POST", "/models", JSON,
+         "{" E ",\"members\":[" G("[0]") "," G("[1]") "," G("[2]") "," G("[3]") "]}", 422, 0,
+         "a member list too long for a config value"},
+        {"POST", "/models", JSON,
+         "{\"dataset\":1,\"architecture\":\"ensemble\",\"window\":24,\"horizon\":6,\"members\":"
+         "{\"architecture\":\"rnn\",\"seeds\":\"0\"}," IT_TINY_CONFIG "}",
+         422, 0, "an option no member reads"},
+        {"POST", "/models", JSON,
+         "{\"dataset\":1,\"architecture\":\"ensemble\",\"members\":" G(
+             "\"0-1\"") ",\"config\":{\"members\":\"rnn.2\"}}",
+         422, 0, "members given twice"},
+    };
+#undef G
+#undef E
+    run_bad(srv, cases, sizeof cases / sizeof cases[0]);
+    /* the problem says what is wrong */
+    struct it_resp r;
+    it_post_json(srv, "/models",
+                 "{\"dataset\":1,\"architecture\":\"ensemble\",\"members\":{\"architecture\":"
+                 "\"nope\",\"seeds\":\"0\"}}",
+                 &r);
+    IT_PROBLEM(&r, 422);
+    if (!strstr(r.body, "unknown member architecture 'nope'"))
+        fail_msg("%s", r.body);
+    it_resp_free(&r);
+}
+
 static void test_422_backtest(void **state)
 {
     (void)state;
@@ -1249,6 +1337,7 @@ int main(void)
         cmocka_unit_test(test_422_forecast_huge_values),
         cmocka_unit_test(test_422_models),
         cmocka_unit_test(test_422_recipes),
+        cmocka_unit_test(test_422_models_ensemble),
         cmocka_unit_test(test_422_backtest),
         cmocka_unit_test(test_422_datasets),
         cmocka_unit_test(test_422_import),

@@ -592,6 +592,134 @@ static int64_t resume_to_the_end(struct itest_server *s, int64_t job, const json
     return model;
 }
 
+/* ---- ensembles ------------------------------------------------------------------------------ */
+
+#define ENS_EPOCHS 40 /* per member: 3 members, 120 epochs in all */
+#define ENS_BODY                                                                                   \
+    "{\"dataset\":1,\"architecture\":\"ensemble\",\"window\":24,\"horizon\":6,\"epochs\":40,"      \
+    "\"members\":[{\"architecture\":\"rnn\",\"seeds\":[0]},{\"architecture\":\"gated-qkan-fwp\","  \
+    "\"seeds\":\"0-1\"}],\"keep\":2," IT_TINY_CONFIG "}"
+
+static int64_t ensemble_start(struct itest_server *s)
+{
+    struct it_resp r;
+    it_post_json(s, "/models", ENS_BODY, &r);
+    IT_STATUS(&r, 202);
+    json_t *o = IT_JSON(&r);
+    assert_int_equal(JI(o, "epochs"), 3 * ENS_EPOCHS);
+    assert_int_equal(JI(o, "members"), 3);
+    int64_t job = JI(o, "job");
+    json_decref(o);
+    it_resp_free(&r);
+    return job;
+}
+
+/* A finished ensemble job: its epochs across members, its kept members, its binary model file. */
+static char *ensemble_finished(struct itest_server *s, int64_t job, size_t *len)
+{
+    json_t *j = it_job_wait(s, job, NULL, NULL, 120 + 2.0 * ENS_EPOCHS);
+    if (strcmp(JS(j, "state"), "succeeded")) {
+        char *text = dumps(j);
+        fail_msg("the ensemble job ended %s: %.600s", JS(j, "state"), text);
+    }
+    assert_int_equal(JI(j, "epoch"), 3 * ENS_EPOCHS);
+    assert_int_equal(JI(j, "epochs"), 3 * ENS_EPOCHS);
+    assert_int_equal(json_array_size(JA(j, "loss_curve")), 3 * ENS_EPOCHS);
+    /* the stored request is the body as validated */
+    assert_int_equal(json_array_size(JA(JO(j, "request"), "members")), 2);
+    int64_t model = JI(j, "model");
+    json_decref(j);
+    char path[96];
+    snprintf(path, sizeof path, "/models/%lld", (long long)model);
+    json_t *m = IT_GET_JSON(s, path);
+    assert_string_equal(JS(m, "architecture"), "ensemble");
+    json_t *cfg = JO(m, "config");
+    assert_string_equal(JS(cfg, "members"), "rnn.1+gated-qkan-fwp.2");
+    assert_string_equal(JS(cfg, "seeds"), "0+0-1");
+    assert_int_equal(JI(cfg, "keep"), 2);
+    assert_non_null(JS(cfg, "kept"));
+    json_decref(m);
+    /* it forecasts */
+    char body[96];
+    snprintf(body, sizeof body, "{\"model\":%lld,\"dataset\":1,\"h\":6,\"level\":[80]}",
+             (long long)model);
+    struct it_resp r;
+    it_post_json(s, "/forecast", body, &r);
+    IT_STATUS(&r, 200);
+    json_t *o = IT_JSON(&r);
+    assert_int_equal(json_array_size(JA(o, "forecast")), 6);
+    assert_string_equal(JS(o, "architecture"), "ensemble");
+    json_decref(o);
+    it_resp_free(&r);
+    snprintf(path, sizeof path, "/models/%lld/export?format=binary", (long long)model);
+    it_get(s, path, &r);
+    IT_STATUS(&r, 200);
+    char *bytes = malloc(r.len);
+    assert_non_null(bytes);
+    memcpy(bytes, r.body, r.len);
+    *len = r.len;
+    it_resp_free(&r);
+    return bytes;
+}
+
+static char *ensemble_reference;
+static size_t ensemble_reference_len;
+
+/* POST /models with members and keep: the job trains every member and its model forecasts. */
+static void test_ensemble_job(void **state)
+{
+    (void)state;
+    int64_t job = ensemble_start(srv);
+    ensemble_reference = ensemble_finished(srv, job, &ensemble_reference_len);
+}
+
+static int past_epoch(const json_t *job, void *arg)
+{
+    return !strcmp(JS(job, "state"), "running") && JI(job, "epoch") > *(const int *)arg;
+}
+
+/* SIGTERM while the second member trains: the resumed job keeps the first member (its curve
+ * entries), restarts the second, and makes the same model file as the uninterrupted job. */
+static void test_ensemble_sigterm_then_resume(void **state)
+{
+    (void)state;
+    if (!ensemble_reference)
+        skip();
+    struct itest_server *s = its_start(NULL, NULL);
+    int64_t job = ensemble_start(s);
+    int in_second = ENS_EPOCHS + 1;
+    json_t *j = it_job_wait(s, job, past_epoch, &in_second, 120);
+    if (strcmp(JS(j, "state"), "running"))
+        fail_msg("the ensemble job was %s before the second member", JS(j, "state"));
+    char *first = dumps(json_array_get(JA(j, "loss_curve"), 0));
+    json_decref(j);
+    its_stop(s);
+    its_restart(s);
+    j = it_job(s, job);
+    assert_string_equal(JS(j, "state"), "interrupted");
+    json_decref(j);
+    char path[64];
+    snprintf(path, sizeof path, "/jobs/%lld/resume", (long long)job);
+    struct it_resp r;
+    it_post(s, path, NULL, NULL, 0, &r);
+    IT_STATUS(&r, 202);
+    it_resp_free(&r);
+    j = it_job(s, job);
+    char *again = dumps(json_array_get(JA(j, "loss_curve"), 0));
+    json_decref(j);
+    assert_string_equal(first, again); /* member 1 is not trained again */
+    free(first), free(again);
+    size_t len = 0;
+    char *bytes = ensemble_finished(s, job, &len);
+    assert_int_equal(len, ensemble_reference_len);
+    assert_memory_equal(bytes, ensemble_reference, len);
+    free(bytes);
+    free(ensemble_reference);
+    ensemble_reference = NULL;
+    its_stop(s);
+    its_free(s);
+}
+
 static void test_sigkill_then_resume(void **state)
 {
     (void)state;
@@ -691,6 +819,8 @@ int main(void)
         cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_refit_backtest_job),
         cmocka_unit_test(test_recipe_jobs),
+        cmocka_unit_test(test_ensemble_job),
+        cmocka_unit_test(test_ensemble_sigterm_then_resume),
         cmocka_unit_test(test_sigkill_then_resume),
         cmocka_unit_test(test_sigterm_then_resume),
         cmocka_unit_test(test_sigint_idle),
