@@ -31,6 +31,9 @@ int cmd_import_model(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_benchmark(int argc, char **argv);
 
+/* The cycle hindcast suite (cli/cmd_hindcast.c). */
+int cmd_hindcast(int argc, char **argv);
+
 /* Quantum commands (cli/cmd_quantum.c). */
 int cmd_qcompare(int argc, char **argv);
 

@@ -34,6 +34,10 @@ static const struct command commands[] = {
     {"benchmark", cmd_benchmark,
      "the time-series suite: --suite timeseries [--models all|a,b] [--datasets all|a,b] "
      "[--seeds 0-2] [--epochs 100] [--json]"},
+    {"hindcast", cmd_hindcast,
+     "the cycle hindcast suite: [--cycles 21-25] [--model ARCH] [--seed N | --seeds 0-4] "
+     "[--epochs N] [--config k=v;...] [--threads N] [--dataset ID|FILE] [--db PATH] [--json] "
+     "(resumes)"},
     {"qcompare", cmd_qcompare,
      "exact vs shots on the test windows: fwpcast qcompare MODEL [--shots 1024] [--noise NAME] "
      "[--sweep] [--json]"},

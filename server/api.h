@@ -41,6 +41,7 @@ void api_jobs_resume(const struct http_request *req, struct http_response *resp)
 
 /* comparisons */
 void api_compare(const struct http_request *req, struct http_response *resp);
+void api_hindcasts(const struct http_request *req, struct http_response *resp);
 
 /* forecasts */
 void api_forecast(const struct http_request *req, struct http_response *resp);

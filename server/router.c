@@ -34,6 +34,7 @@ static const struct route routes[] = {
     {"POST", "/forecast", api_forecast, "forecast"},
     {"POST", "/backtest", api_backtest, "backtest"},
     {"GET", "/compare", api_compare, "compare"},
+    {"GET", "/hindcasts", api_hindcasts, "hindcasts"},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 

@@ -604,6 +604,7 @@ static const struct request_case cases[] = {
     {"POST /backtest (refit)", "POST", "/backtest", FX_NONE, NULL, JSON,
      "{\"refit\":true,\"dataset\":1,\"h\":6,\"n_windows\":1,\"epochs\":1}", NULL, 0},
     {"GET /compare", "GET", "/compare", FX_NONE, "suite=solar", NULL, NULL, NULL, 0},
+    {"GET /hindcasts", "GET", "/hindcasts", FX_NONE, "cycles=24-25", NULL, NULL, NULL, 0},
     {"GET / (static)", "GET", "/", FX_NONE, NULL, NULL, NULL, NULL, 1},
     {"OPTIONS /forecast (CORS preflight)", "OPTIONS", "/forecast", FX_NONE, NULL, NULL, NULL, NULL,
      0},
@@ -1095,7 +1096,7 @@ static void make_fixtures(void)
     assert_int_equal(store_job_set_state(side, job, STORE_JOB_RUNNING, NULL, &err), 0);
     assert_int_equal(store_job_set_state(side, job, STORE_JOB_INTERRUPTED, NULL, &err), 0);
     fixture_ids[FX_STOPPED_JOB] = job;
-    /* a stored comparison result for GET /compare */
+    /* stored comparison results for GET /compare, and a hindcast run for GET /hindcasts */
     check_sqlite(side,
                  sqlite3_exec(side,
                               "INSERT INTO results (suite, task, architecture, config, "
@@ -1105,7 +1106,9 @@ static void make_fixtures(void)
                               "VALUES ('solar', 'paper', 'lstm', 'hidden=4', 'abc', 1, 5, 4, 100, "
                               "10, 0.1, 0.2, 0.3, 4, 5, 1.5, '2024-01-01T00:00:00Z'), ('solar', "
                               "'paper', 'lstm', 'hidden=4', 'abc', 2, 5, 5, 100, 10, 0.2, 0.1, "
-                              "0.4, 6, 7, 1.25, '2024-01-01T00:00:00Z')",
+                              "0.4, 6, 7, 1.25, '2024-01-01T00:00:00Z'), ('hindcast', 'cycle-25', "
+                              "'lstm', 'hidden=4', 'abc', 1, 5, 4, 100, 75, 400, 20, 0.3, -40, 6, "
+                              "1.5, '2024-01-01T00:00:00Z')",
                               NULL, NULL, NULL),
                  "inserting results");
 }
