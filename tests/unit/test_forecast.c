@@ -44,6 +44,7 @@ static struct forecaster *trained(void)
     struct forecaster *f = NULL;
     assert_int_equal(forecaster_create(m, &plan.scaler, &f), 0);
     assert_int_equal(forecaster_calibrate(f, &plan, NULL), 0);
+    series_free(&plan);
     return f;
 }
 
