@@ -648,18 +648,18 @@ static int index_values(struct gqkan *m, const struct model_batch *b, int thread
 }
 
 /* From r: the write heads a and b, and the gate. */
-static void slow_heads_forward(struct gqkan *m)
+static void slow_heads_forward(struct gqkan *m, struct pool *pool)
 {
     struct span_arrays *sp = &m->ws.sp;
     size_t nu = m->ws.nu;
-    linear_forward(nu, m->dh, m->na, sp->rt, m->wa, m->ba, sp->at);
-    linear_forward(nu, m->dh, m->nb, sp->rt, m->wb, m->bb, sp->bt);
+    linear_forward(pool, nu, m->dh, m->na, sp->rt, m->wa, m->ba, sp->at);
+    linear_forward(pool, nu, m->dh, m->nb, sp->rt, m->wb, m->bb, sp->bt);
     if (!m->kind.gated) {
         for (size_t u = 0; u < nu; u++)
             sp->gate[u] = 1.0;
         return;
     }
-    linear_forward(nu, m->dh, 1, sp->rt, m->wg, m->bg, sp->gate);
+    linear_forward(pool, nu, m->dh, 1, sp->rt, m->wg, m->bg, sp->gate);
     for (size_t u = 0; u < nu; u++)
         sp->gate[u] = 1.0 / (1.0 + exp(-sp->gate[u]));
 }
@@ -688,7 +688,7 @@ static void slow_forward(struct gqkan *m, struct pool *pool, struct task_ctx *ct
         for (size_t u = 0; u < nu; u++)
             for (int j = 0; j < m->dh; j++)
                 sp->rt[u * m->dh + j] = m->w1[j] * sp->uvals[u] + m->b1[j];
-        slow_heads_forward(m);
+        slow_heads_forward(m, pool);
         return;
     }
     for (int i = 0; i < m->ds; i++)
@@ -699,8 +699,9 @@ static void slow_forward(struct gqkan *m, struct pool *pool, struct task_ctx *ct
     /* r^T (nu x dh) = q^T W2^T + b2 */
     for (size_t u = 0; u < nu; u++)
         memcpy(sp->rt + u * m->dh, m->b2, (size_t)m->dh * sizeof(double));
-    gemm(GEMM_T, GEMM_T, nu, m->dh, m->ds, 1.0, sp->q, nu, m->w2, m->ds, 1.0, sp->rt, m->dh);
-    slow_heads_forward(m);
+    gemm_pool(pool, GEMM_T, GEMM_T, nu, m->dh, m->ds, 1.0, sp->q, nu, m->w2, m->ds, 1.0, sp->rt,
+              m->dh);
+    slow_heads_forward(m, pool);
 }
 
 static size_t memo_slot(const struct slow_memo *memo, uint64_t key, int *found)
@@ -999,7 +1000,7 @@ static int forward_head(struct gqkan *m, const struct model_batch *b, int traini
     }
     if (training && m->dropout > 0.0)
         dropout_forward(&run->dropout, m->dropout, n * f, w->bn_out, w->mask);
-    linear_forward(n, m->fout, m->H, w->bn_out, m->wo, m->bo, out);
+    linear_forward(run ? run->pool : NULL, n, m->fout, m->H, w->bn_out, m->wo, m->bo, out);
     m->input = b->input;
     m->have_forward = training;
     return FW_OK;
@@ -1161,14 +1162,15 @@ static void slow_backward(struct gqkan *m, struct pool *pool, struct task_ctx *c
     size_t nu = m->ws.nu;
     /* heads and gate: dW += d^T r, dr = d W */
     double *drt = sp->drt;
-    linear_backward(nu, m->dh, m->na, sp->rt, m->wa, sp->dat, grad_of(m, m->wa), grad_of(m, m->ba),
-                    drt);
-    linear_backward(nu, m->dh, m->nb, sp->rt, m->wb, sp->dbt, grad_of(m, m->wb), grad_of(m, m->bb),
-                    NULL);
-    gemm(GEMM_N, GEMM_N, nu, m->dh, m->nb, 1.0, sp->dbt, m->nb, m->wb, m->dh, 1.0, drt, m->dh);
+    linear_backward(pool, nu, m->dh, m->na, sp->rt, m->wa, sp->dat, grad_of(m, m->wa),
+                    grad_of(m, m->ba), drt);
+    linear_backward(pool, nu, m->dh, m->nb, sp->rt, m->wb, sp->dbt, grad_of(m, m->wb),
+                    grad_of(m, m->bb), NULL);
+    gemm_pool(pool, GEMM_N, GEMM_N, nu, m->dh, m->nb, 1.0, sp->dbt, m->nb, m->wb, m->dh, 1.0, drt,
+              m->dh);
     if (m->kind.gated) {
-        linear_backward(nu, m->dh, 1, sp->rt, m->wg, sp->dgt, grad_of(m, m->wg), grad_of(m, m->bg),
-                        NULL);
+        linear_backward(pool, nu, m->dh, 1, sp->rt, m->wg, sp->dgt, grad_of(m, m->wg),
+                        grad_of(m, m->bg), NULL);
         for (size_t u = 0; u < nu; u++)
             for (int j = 0; j < m->dh; j++)
                 drt[u * m->dh + j] += sp->dgt[u] * m->wg[j];
@@ -1189,12 +1191,13 @@ static void slow_backward(struct gqkan *m, struct pool *pool, struct task_ctx *c
 
     /* slow Linear 25->48: r = W2 q + b2 with q feature-major */
     double *dw2 = grad_of(m, m->w2), *db2 = grad_of(m, m->b2);
-    gemm(GEMM_T, GEMM_T, m->dh, m->ds, nu, 1.0, drt, m->dh, sp->q, nu, 1.0, dw2, m->ds);
+    gemm_pool(pool, GEMM_T, GEMM_T, m->dh, m->ds, nu, 1.0, drt, m->dh, sp->q, nu, 1.0, dw2, m->ds);
     for (size_t u = 0; u < nu; u++)
         for (int j = 0; j < m->dh; j++)
             db2[j] += drt[u * m->dh + j];
     /* dq (ds x nu) = W2^T dr^T */
-    gemm(GEMM_T, GEMM_T, m->ds, nu, m->dh, 1.0, m->w2, m->ds, drt, m->dh, 0.0, sp->dq, nu);
+    gemm_pool(pool, GEMM_T, GEMM_T, m->ds, nu, m->dh, 1.0, m->w2, m->ds, drt, m->dh, 0.0, sp->dq,
+              nu);
 
     /* slow QKAN, split by input */
     memset(m->ws.qkan_acc, 0, qkan_accum_size(&m->slow) * sizeof(double));
@@ -1226,8 +1229,8 @@ static int gqkan_backward(struct model *base, struct model_run *run, const doubl
     struct task_ctx ctx = {m, m->input, 0};
 
     /* head: Linear, dropout, BatchNorm (bn_out is free once the Linear's backward has run) */
-    linear_backward(n, m->fout, m->H, w->bn_out, m->wo, dout, grad_of(m, m->wo), grad_of(m, m->bo),
-                    w->dh);
+    linear_backward(pool, n, m->fout, m->H, w->bn_out, m->wo, dout, grad_of(m, m->wo),
+                    grad_of(m, m->bo), w->dh);
     if (m->dropout > 0.0)
         dropout_backward(n * f, w->mask, w->dh);
     if (m->use_bn) {
