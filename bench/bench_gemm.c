@@ -129,7 +129,7 @@ static void call_ridge(const void *p)
     const struct ridge_ctx *r = p;
     size_t n = (size_t)r->n, h = (size_t)r->nrhs, k = (size_t)r->k;
     if (r->fixed) {
-        gemm_syrk_upper(n, k, 1.0, r->x, n, 0.0, r->a, n);
+        gemm_syrk_upper(NULL, n, k, 1.0, r->x, n, 0.0, r->a, n);
         for (size_t i = 0; i < n; i++)
             r->a[i * n + i] += 0.01;
         gemm(GEMM_T, GEMM_N, n, h, k, 1.0, r->x, n, r->y, h, 0.0, r->b, h);

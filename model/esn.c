@@ -154,7 +154,7 @@ static int esn_forward(struct model *base, const struct model_batch *b, int trai
         rc = reservoir_states(m, b->input, b->starts, b->n, pool, m->states);
     if (rc)
         return rc;
-    linear_forward(b->n, m->units, m->H, m->states, m->w_out, m->b_out, out);
+    linear_forward(pool, b->n, m->units, m->H, m->states, m->w_out, m->b_out, out);
     m->n = b->n;
     m->have_forward = training;
     return FW_OK;
@@ -162,11 +162,10 @@ static int esn_forward(struct model *base, const struct model_batch *b, int trai
 
 static int esn_backward(struct model *base, struct model_run *run, const double *dout)
 {
-    (void)run;
     struct esn *m = (struct esn *)base;
     if (!m->have_forward)
         return FW_EINVAL;
-    linear_backward(m->n, m->units, m->H, m->states, m->w_out, dout,
+    linear_backward(run ? run->pool : NULL, m->n, m->units, m->H, m->states, m->w_out, dout,
                     base->grads + (m->w_out - base->params),
                     base->grads + (m->b_out - base->params), NULL);
     m->have_forward = 0;
@@ -214,10 +213,10 @@ static int esn_fit(struct model *base, const double *series, const size_t *start
         for (size_t j = 0; j < H; j++)
             Y[k * H + j] -= ym[j];
     }
-    gemm_syrk_upper(U, n, 1.0, X, U, 0.0, A, U);
+    gemm_syrk_upper(pool, U, n, 1.0, X, U, 0.0, A, U);
     for (size_t i = 0; i < U; i++)
         A[i * U + i] += m->ridge;
-    gemm(GEMM_T, GEMM_N, U, H, n, 1.0, X, U, Y, H, 0.0, B, H);
+    gemm_pool(pool, GEMM_T, GEMM_N, U, H, n, 1.0, X, U, Y, H, 0.0, B, H);
     int info = gemm_cholesky_solve(U, H, A, U, B, H);
     if (info != 0) {
         rc = fw_error_set(err, FW_ERANGE,

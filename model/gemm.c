@@ -8,6 +8,7 @@
  * carried between blocks in memory (an exact store and reload). No FMA: the Makefile builds
  * this file with -ffp-contract=off and the AVX2 target does not include FMA. */
 #include "model/gemm.h"
+#include "model/pool.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -42,7 +43,8 @@ struct prod {
     const double *a, *b;
     size_t lda, ldb, ldc;
     double *c;
-    int upper; /* only C[i][j] with j >= i is written */
+    int upper;       /* only C[i][j] with j - i + shift >= 0 is written */
+    ptrdiff_t shift; /* 0, or minus the first row's index in the whole matrix (a row block) */
 };
 
 /* Unaligned loads and stores (no vector passed by value: the baseline ABI has no AVX). */
@@ -205,7 +207,8 @@ static ALWAYS_INLINE void run_block(const int nv, const struct prod *q, size_t i
         t.a = q->a + i * rsa + pc * csa;
         for (size_t jr = 0; jr < nc; jr += w) {
             size_t j = jc + jr;
-            if (q->upper && j + w <= i) /* every output of the tile is below the diagonal */
+            t.d = (ptrdiff_t)j - (ptrdiff_t)i + q->shift;
+            if (q->upper && t.d + (ptrdiff_t)w <= 0) /* the whole tile is below the diagonal */
                 continue;
             if (jr < in_place) {
                 t.b = q->b + pc * q->ldb + j;
@@ -217,7 +220,6 @@ static ALWAYS_INLINE void run_block(const int nv, const struct prod *q, size_t i
             t.part = partial + ir * NC + jr;
             t.c = q->c + i * q->ldc + j;
             t.nr = nc - jr < w ? nc - jr : w;
-            t.d = (ptrdiff_t)j - (ptrdiff_t)i;
             dispatch_tile(mr, nv, &t, q);
         }
     }
@@ -227,14 +229,16 @@ static ALWAYS_INLINE void run_prod(const int nv, const struct prod *q)
 {
     for (size_t jc = 0; jc < q->n; jc += NC) {
         size_t nc = q->n - jc < NC ? q->n - jc : NC;
+        int packed = 0; /* packed_b holds op(B)'s columns [jc, jc + nc) (one K block only) */
         for (size_t ic = 0; ic < q->m; ic += MC) {
             size_t mc = q->m - ic < MC ? q->m - ic : MC;
-            if (q->upper && jc + nc <= ic) /* the whole block is below the diagonal */
+            if (q->upper && (ptrdiff_t)(jc + nc) - (ptrdiff_t)ic + q->shift <= 0)
+                /* the whole block is below the diagonal */
                 continue;
-            /* one K block: packed_b holds op(B)'s columns [jc, jc + nc) for every ic */
             for (size_t pc = 0; pc < q->k; pc += KC)
                 run_block(nv, q, ic, mc, jc, nc, pc, q->k - pc < KC ? q->k - pc : KC,
-                          ic == 0 || q->k > KC);
+                          !packed || q->k > KC);
+            packed = 1;
         }
     }
 }
@@ -291,8 +295,8 @@ static void run(const struct prod *q)
         return;
     if (q->k == 0) { /* no products: C = beta C (nothing read when beta is 0) */
         for (size_t i = 0; i < q->m; i++)
-            for (size_t j = q->upper ? i : 0; j < q->n; j++)
-                if (q->beta != 1.0)
+            for (size_t j = 0; j < q->n; j++)
+                if (q->beta != 1.0 && (!q->upper || (ptrdiff_t)j - (ptrdiff_t)i + q->shift >= 0))
                     q->c[i * q->ldc + j] = q->beta == 0.0 ? 0.0 : q->beta * q->c[i * q->ldc + j];
         return;
     }
@@ -309,15 +313,78 @@ void gemm(enum gemm_op ta, enum gemm_op tb, size_t m, size_t n, size_t k, double
           const double *a, size_t lda, const double *b, size_t ldb, double beta, double *c,
           size_t ldc)
 {
-    struct prod q = {ta, tb, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 0};
+    struct prod q = {ta, tb, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 0, 0};
     run(&q);
 }
 
-void gemm_syrk_upper(size_t n, size_t k, double alpha, const double *a, size_t lda, double beta,
-                     double *c, size_t ldc)
+/* ---- on a pool ---------------------------------------------------------------------------- */
+
+#define POOL_MIN_WORK 32768 /* multiply-adds below which a product stays on the caller */
+#define POOL_MIN_ROWS 16    /* rows (or columns) per task, at least */
+
+struct pool_prod {
+    struct prod q;
+    size_t per; /* rows (by_rows) or columns per task */
+    int by_rows;
+};
+
+static void pool_prod_task(void *arg, size_t task, int thread)
 {
-    struct prod q = {GEMM_T, GEMM_N, n, n, k, alpha, beta, a, a, lda, lda, ldc, c, 1};
+    (void)thread;
+    const struct pool_prod *pp = arg;
+    struct prod q = pp->q;
+    size_t lo = task * pp->per;
+    if (pp->by_rows) {
+        q.m = q.m - lo < pp->per ? q.m - lo : pp->per;
+        q.a += q.ta == GEMM_N ? lo * q.lda : lo;
+        q.c += lo * q.ldc;
+        q.shift -= (ptrdiff_t)lo;
+    } else {
+        q.n = q.n - lo < pp->per ? q.n - lo : pp->per;
+        q.b += q.tb == GEMM_N ? lo : lo * q.ldb;
+        q.c += lo;
+    }
     run(&q);
+}
+
+void gemm_pool(struct pool *pool, enum gemm_op ta, enum gemm_op tb, size_t m, size_t n, size_t k,
+               double alpha, const double *a, size_t lda, const double *b, size_t ldb, double beta,
+               double *c, size_t ldc)
+{
+    struct pool_prod pp = {{ta, tb, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 0, 0}, 0, 1};
+    size_t threads = (size_t)pool_threads(pool);
+    int rows = m >= 2 * POOL_MIN_ROWS, cols = n >= 2 * POOL_MIN_ROWS;
+    if (threads < 2 || (double)m * (double)n * (double)k < POOL_MIN_WORK || (!rows && !cols)) {
+        run(&pp.q);
+        return;
+    }
+    /* two tasks per thread, whole tiles (multiples of 40 rows or 8 columns) where possible */
+    pp.by_rows = rows;
+    size_t len = rows ? m : n, unit = rows ? MC : NV_MAX * VW, tasks = 2 * threads;
+    pp.per = (len + tasks - 1) / tasks;
+    if (pp.per < POOL_MIN_ROWS)
+        pp.per = POOL_MIN_ROWS;
+    if (pp.per > unit)
+        pp.per = (pp.per + unit - 1) / unit * unit;
+    pool_run(pool, (len + pp.per - 1) / pp.per, pool_prod_task, &pp);
+}
+
+void gemm_syrk_upper(struct pool *pool, size_t n, size_t k, double alpha, const double *a,
+                     size_t lda, double beta, double *c, size_t ldc)
+{
+    struct pool_prod pp = {
+        {GEMM_T, GEMM_N, n, n, k, alpha, beta, a, a, lda, lda, ldc, c, 1, 0}, 0, 1};
+    size_t threads = (size_t)pool_threads(pool);
+    if (threads < 2 || (double)n * (double)n * (double)k < 2 * POOL_MIN_WORK ||
+        n < 2 * POOL_MIN_ROWS) {
+        run(&pp.q);
+        return;
+    }
+    /* row blocks of a triangle: the first hold the most work, so more blocks than threads */
+    size_t tasks = 4 * threads;
+    pp.per = (n + tasks - 1) / tasks;
+    pp.per = pp.per < POOL_MIN_ROWS ? POOL_MIN_ROWS : (pp.per + MC - 1) / MC * MC;
+    pool_run(pool, (n + pp.per - 1) / pp.per, pool_prod_task, &pp);
 }
 
 /* ---- Cholesky ---------------------------------------------------------------------------- */
@@ -330,20 +397,20 @@ static int cholesky(size_t n, double *a, size_t lda)
 {
     for (size_t i0 = 0; i0 < n; i0 += CHOL_NB) {
         size_t ib = n - i0 < CHOL_NB ? n - i0 : CHOL_NB;
-        struct prod q = {GEMM_T,
-                         GEMM_N,
-                         ib,
-                         n - i0,
-                         i0,
-                         -1.0,
-                         1.0,
-                         a + i0,
-                         a + i0,
-                         lda,
-                         lda,
-                         lda,
-                         a + i0 * lda + i0,
-                         1};
+        struct prod q = {.ta = GEMM_T,
+                         .tb = GEMM_N,
+                         .m = ib,
+                         .n = n - i0,
+                         .k = i0,
+                         .alpha = -1.0,
+                         .beta = 1.0,
+                         .a = a + i0,
+                         .b = a + i0,
+                         .lda = lda,
+                         .ldb = lda,
+                         .ldc = lda,
+                         .c = a + i0 * lda + i0,
+                         .upper = 1};
         run(&q);
         for (size_t i = i0; i < i0 + ib; i++) {
             double *row = a + i * lda;

@@ -38,11 +38,21 @@ void gemm(enum gemm_op ta, enum gemm_op tb, size_t m, size_t n, size_t k, double
           const double *a, size_t lda, const double *b, size_t ldb, double beta, double *c,
           size_t ldc);
 
+struct pool;
+
+/* gemm with the outputs split into row (or column) blocks run as tasks on pool (NULL or one
+ * thread, or a small product: gemm itself). Each output is still computed whole by one task,
+ * so the bits are gemm's whatever the pool. Not from inside a task of the same pool. */
+void gemm_pool(struct pool *pool, enum gemm_op ta, enum gemm_op tb, size_t m, size_t n, size_t k,
+               double alpha, const double *a, size_t lda, const double *b, size_t ldb, double beta,
+               double *c, size_t ldc);
+
 /* C (n x n) upper triangle (j >= i) = alpha A^T A + beta C, A k x n: the upper half of
  * gemm(GEMM_T, GEMM_N, n, n, k, alpha, A, lda, A, lda, beta, C, ldc), the same bits; the strict
- * lower triangle is not touched. (BLAS dsyrk 'U', 'T'.) */
-void gemm_syrk_upper(size_t n, size_t k, double alpha, const double *a, size_t lda, double beta,
-                     double *c, size_t ldc);
+ * lower triangle is not touched. (BLAS dsyrk 'U', 'T'.) Split in row blocks over pool (may be
+ * NULL) like gemm_pool, the same bits. */
+void gemm_syrk_upper(struct pool *pool, size_t n, size_t k, double alpha, const double *a,
+                     size_t lda, double beta, double *c, size_t ldc);
 
 /* Solves A X = B for symmetric positive definite A (n x n, only its upper triangle read; on
  * return it holds the Cholesky factor U, A = U^T U, in the upper triangle) and B (n x nrhs,

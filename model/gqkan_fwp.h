@@ -28,6 +28,9 @@
  * theta_L = A^T diag(w) B and `sequential` each window's recursion, for checking. Work is split
  * across the run's pool with a fixed reduction order, so results do not depend on the number of
  * threads.
+ *
+ * Implementation: gqkan_fwp.c (construction, workspace, registry), gqkan_fwp_slow.c,
+ * gqkan_fwp_fast.c, gqkan_fwp_pass.c, sharing the private gqkan_fwp_internal.h.
  */
 #ifndef FW_GQKAN_FWP_H
 #define FW_GQKAN_FWP_H

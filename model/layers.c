@@ -6,23 +6,23 @@
 #include <math.h>
 #include <string.h>
 
-void linear_forward(size_t n, int in, int out, const double *x, const double *w, const double *b,
-                    double *y)
+void linear_forward(struct pool *pool, size_t n, int in, int out, const double *x, const double *w,
+                    const double *b, double *y)
 {
     for (size_t k = 0; k < n; k++)
         memcpy(y + k * (size_t)out, b, (size_t)out * sizeof *y);
-    gemm(GEMM_N, GEMM_T, n, out, in, 1.0, x, in, w, in, 1.0, y, out);
+    gemm_pool(pool, GEMM_N, GEMM_T, n, out, in, 1.0, x, in, w, in, 1.0, y, out);
 }
 
-void linear_backward(size_t n, int in, int out, const double *x, const double *w, const double *dy,
-                     double *dw, double *db, double *dx)
+void linear_backward(struct pool *pool, size_t n, int in, int out, const double *x, const double *w,
+                     const double *dy, double *dw, double *db, double *dx)
 {
-    gemm(GEMM_T, GEMM_N, out, in, n, 1.0, dy, out, x, in, 1.0, dw, in);
+    gemm_pool(pool, GEMM_T, GEMM_N, out, in, n, 1.0, dy, out, x, in, 1.0, dw, in);
     for (size_t k = 0; k < n; k++)
         for (int j = 0; j < out; j++)
             db[j] += dy[k * (size_t)out + j];
     if (dx)
-        gemm(GEMM_N, GEMM_N, n, in, out, 1.0, dy, out, w, in, 0.0, dx, in);
+        gemm_pool(pool, GEMM_N, GEMM_N, n, in, out, 1.0, dy, out, w, in, 0.0, dx, in);
 }
 
 int batchnorm_forward_train(const struct batchnorm *bn, size_t n, const double *x, double *y,

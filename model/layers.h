@@ -10,14 +10,16 @@
 
 #include <stddef.h>
 
+#include "model/pool.h"
 #include "model/rng.h"
 
-/* y (n x out) = x (n x in) W^T + b */
-void linear_forward(size_t n, int in, int out, const double *x, const double *w, const double *b,
-                    double *y);
-/* dW += dy^T x, db += sum dy, dx = dy W (overwritten; dx may be NULL). */
-void linear_backward(size_t n, int in, int out, const double *x, const double *w, const double *dy,
-                     double *dw, double *db, double *dx);
+/* y (n x out) = x (n x in) W^T + b. The products may be split over pool (NULL: this thread;
+ * not from inside one of its tasks): the same bits either way (gemm.h). */
+void linear_forward(struct pool *pool, size_t n, int in, int out, const double *x, const double *w,
+                    const double *b, double *y);
+/* dW += dy^T x, db += sum dy, dx = dy W (overwritten; dx may be NULL). pool as above. */
+void linear_backward(struct pool *pool, size_t n, int in, int out, const double *x, const double *w,
+                     const double *dy, double *dw, double *db, double *dx);
 
 #define BN_EPS      1e-5
 #define BN_MOMENTUM 0.1

@@ -436,7 +436,7 @@ int lstm_head_forward(struct lstm_head *h, size_t n, const double *x, int traini
         return rc;
     if (training && h->dropout > 0.0)
         dropout_forward(dropout, h->dropout, nf, h->y, h->mask);
-    linear_forward(n, h->features, h->horizon, h->y, h->weight, h->bias, out);
+    linear_forward(NULL, n, h->features, h->horizon, h->y, h->weight, h->bias, out);
     h->trained = training;
     return FW_OK;
 }
@@ -444,7 +444,8 @@ int lstm_head_forward(struct lstm_head *h, size_t n, const double *x, int traini
 void lstm_head_backward(struct lstm_head *h, size_t n, const double *dout, double *dx)
 {
     size_t nf = n * (size_t)h->features;
-    linear_backward(n, h->features, h->horizon, h->y, h->weight, dout, h->d_weight, h->d_bias, dx);
+    linear_backward(NULL, n, h->features, h->horizon, h->y, h->weight, dout, h->d_weight, h->d_bias,
+                    dx);
     if (h->dropout > 0.0)
         dropout_backward(nf, h->mask, dx);
     if (h->use_bn) {

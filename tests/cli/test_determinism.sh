@@ -64,7 +64,8 @@ check_model() {
                 fail "$what: $(cat "$tmp/$name.err")"
                 continue
             fi
-            if cmp -s "$tmp/$ref.fwp" "$tmp/$name.fwp" && cmp -s "$tmp/$ref.cmp" "$tmp/$name.cmp"; then
+            if cmp -s "$tmp/$ref.fwp" "$tmp/$name.fwp" &&
+                cmp -s "$tmp/$ref.cmp" "$tmp/$name.cmp"; then
                 ok "$what: the same model file and forecast"
             else
                 fail "$what: the model file or the forecast differs"

@@ -2,10 +2,12 @@
  * output in order p = 0, 1, ... (both kernel paths, the four transposes, odd shapes, row
  * strides, alpha and beta, sums longer than a block); the baseline and AVX2 paths agree on
  * random shapes; a row of C does not depend on the rows computed with it; beta = 0 does not read
- * C; the upper-triangle product; the Cholesky solve (its residual, its refusal of a matrix that
+ * C; a pool splits the outputs without changing a bit; the upper-triangle product; the Cholesky
+ * solve (its residual, its refusal of a matrix that
  * is not positive definite, the same bits on both paths). */
 #include "testutil.h"
 #include "model/gemm.h"
+#include "model/pool.h"
 #include "model/rng.h"
 
 #include <math.h>
@@ -219,6 +221,48 @@ static void test_rows_do_not_depend_on_the_batch(void **state)
     free(x), free(w), free(all), free(init);
 }
 
+/* gemm_pool and gemm_syrk_upper on a 3-thread pool: gemm's bytes, by rows and by columns. */
+static void test_pool_gives_the_same_bits(void **state)
+{
+    (void)state;
+    struct pool *pool = NULL;
+    assert_int_equal(pool_create(3, &pool), 0);
+    rng r;
+    rng_seed(&r, 11);
+    const struct shape shapes[] = {{1400, 60, 48}, {60, 48, 1400}, {8, 600, 150}, {25, 1400, 48},
+                                   {97, 33, 300},  {31, 31, 200},  {200, 9, 70}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++)
+        for (int op = 0; op < 4; op++) {
+            struct shape s = shapes[t];
+            enum gemm_op ta = op & 1 ? GEMM_T : GEMM_N, tb = op & 2 ? GEMM_T : GEMM_N;
+            size_t lda = ta == GEMM_N ? s.k : s.m, ldb = tb == GEMM_N ? s.n : s.k;
+            double *a = malloc(s.m * s.k * sizeof *a), *b = malloc(s.k * s.n * sizeof *b);
+            double *c1 = malloc(s.m * s.n * sizeof *c1), *c2 = malloc(s.m * s.n * sizeof *c2);
+            fill(&r, a, s.m * s.k);
+            fill(&r, b, s.k * s.n);
+            fill(&r, c1, s.m * s.n);
+            memcpy(c2, c1, s.m * s.n * sizeof *c1);
+            gemm(ta, tb, s.m, s.n, s.k, 1.0, a, lda, b, ldb, 1.0, c1, s.n);
+            gemm_pool(pool, ta, tb, s.m, s.n, s.k, 1.0, a, lda, b, ldb, 1.0, c2, s.n);
+            assert_memory_equal(c1, c2, s.m * s.n * sizeof *c1);
+            free(a), free(b), free(c1), free(c2);
+        }
+    const size_t n = 333, k = 150;
+    double *x = malloc(k * n * sizeof *x), *u1 = malloc(n * n * sizeof *u1);
+    double *u2 = malloc(n * n * sizeof *u2);
+    fill(&r, x, k * n);
+    for (size_t i = 0; i < n * n; i++)
+        u1[i] = u2[i] = -7.0;
+    gemm_syrk_upper(NULL, n, k, 1.0, x, n, 0.0, u1, n);
+    gemm_syrk_upper(pool, n, k, 1.0, x, n, 0.0, u2, n);
+    assert_memory_equal(u1, u2, n * n * sizeof *u1);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_true(u2[i * n + j] == -7.0); /* the lower triangle is not touched */
+    free(x), free(u1), free(u2);
+    pool_destroy(pool);
+}
+
 static void test_syrk_upper(void **state)
 {
     (void)state;
@@ -240,7 +284,7 @@ static void test_syrk_upper(void **state)
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < i; j++)
                 up[i * ld + j] = sentinel;
-        gemm_syrk_upper(n, k, 1.0, a, ld, 0.5, up, ld);
+        gemm_syrk_upper(NULL, n, k, 1.0, a, ld, 0.5, up, ld);
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++) {
                 if (j < i) {
@@ -355,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_another_order_differs),
         cmocka_unit_test(test_paths_agree_on_random_shapes),
         cmocka_unit_test(test_rows_do_not_depend_on_the_batch),
+        cmocka_unit_test(test_pool_gives_the_same_bits),
         cmocka_unit_test(test_syrk_upper),
         cmocka_unit_test(test_cholesky_solve),
         cmocka_unit_test(test_cholesky_refuses_indefinite),

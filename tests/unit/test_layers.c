@@ -51,7 +51,7 @@ static void test_linear_forward_matches_loop(void **state)
     fill_uniform(&r, b, LOUT, -1, 1);
     for (size_t i = 0; i < LN * LOUT; i++)
         y[i] = NAN; /* y is an output only: whatever it held must not leak in */
-    linear_forward(LN, LIN, LOUT, x, w, b, y);
+    linear_forward(NULL, LN, LIN, LOUT, x, w, b, y);
     for (int k = 0; k < LN; k++)
         for (int o = 0; o < LOUT; o++) {
             double expect = b[o];
@@ -66,7 +66,7 @@ static void test_linear_forward_known_values(void **state)
     (void)state;
     /* one sample, 2 in, 2 out: y0 = 1*1 + 2*2 + 0.5, y1 = 1*3 + 2*4 - 1 */
     double x[2] = {1, 2}, w[4] = {1, 2, 3, 4}, b[2] = {0.5, -1}, y[2];
-    linear_forward(1, 2, 2, x, w, b, y);
+    linear_forward(NULL, 1, 2, 2, x, w, b, y);
     assert_true(y[0] == 5.5);
     assert_true(y[1] == 10.0);
 }
@@ -89,7 +89,7 @@ static void test_linear_backward_matches_loop(void **state)
     memcpy(db, db0, sizeof db);
     for (size_t i = 0; i < LN * LIN; i++)
         dx[i] = 12345.0; /* dx is overwritten, not added into */
-    linear_backward(LN, LIN, LOUT, x, w, dy, dw, db, dx);
+    linear_backward(NULL, LN, LIN, LOUT, x, w, dy, dw, db, dx);
     for (int o = 0; o < LOUT; o++) {
         double sum = db0[o];
         for (int k = 0; k < LN; k++)
@@ -114,7 +114,7 @@ static void test_linear_backward_matches_loop(void **state)
     double dw2[LOUT * LIN], db2[LOUT];
     memcpy(dw2, dw, sizeof dw2);
     memcpy(db2, db, sizeof db2);
-    linear_backward(LN, LIN, LOUT, x, w, dy, dw2, db2, NULL);
+    linear_backward(NULL, LN, LIN, LOUT, x, w, dy, dw2, db2, NULL);
     for (int o = 0; o < LOUT; o++) {
         assert_true(fabs(db2[o] - (2 * db[o] - db0[o])) < 1e-13);
         for (int i = 0; i < LIN; i++)
@@ -129,7 +129,7 @@ struct linear_problem {
 static double linear_objective(void *ctx)
 {
     struct linear_problem *p = ctx;
-    linear_forward(LN, LIN, LOUT, p->x, p->w, p->b, p->y);
+    linear_forward(NULL, LN, LIN, LOUT, p->x, p->w, p->b, p->y);
     double s = 0;
     for (int i = 0; i < LN * LOUT; i++)
         s += p->c[i] * p->y[i];
@@ -148,7 +148,7 @@ static void test_linear_gradient_fd(void **state)
     fill_uniform(&r, p.c, LN * LOUT, -1, 1);
     double dw[LOUT * LIN] = {0}, db[LOUT] = {0}, dx[LN * LIN];
     /* d(sum c*y)/dy = c */
-    linear_backward(LN, LIN, LOUT, p.x, p.w, p.c, dw, db, dx);
+    linear_backward(NULL, LN, LIN, LOUT, p.x, p.w, p.c, dw, db, dx);
     for (int i = 0; i < LN * LIN; i++)
         assert_true(tu_reldiff(fd_derivative(linear_objective, &p, &p.x[i]), dx[i], FD_FLOOR) <=
                     FD_TOLERANCE);
