@@ -7,6 +7,7 @@
  */
 #include "db/store_private.h"
 #include "db/db.h"
+#include "base/utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,37 +18,14 @@
 static int text_ok(const char *s, size_t max_len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t len = 0;
-    while (p[len]) {
-        unsigned char c = p[len];
-        size_t extra;
-        unsigned int cp;
-        if (c < 0x20 || c == 0x7f)
+    size_t len = 0, n = strlen(s);
+    while (len < n) {
+        if (p[len] < 0x20 || p[len] == 0x7f)
             return 0;
-        if (c < 0x80) {
-            len++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
+        size_t step = utf8_sequence(p + len, n - len);
+        if (!step)
             return 0;
-        }
-        for (size_t k = 1; k <= extra; k++) {
-            if ((p[len + k] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (p[len + k] & 0x3f);
-        }
-        if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        len += extra + 1;
+        len += step;
     }
     return len <= max_len;
 }

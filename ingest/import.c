@@ -4,6 +4,7 @@
  * The caller owns the struct import_result returned and its points (import_result_free).
  */
 #include "ingest/import.h"
+#include "base/utf8.h"
 #include "ingest/parse.h"
 
 #include <errno.h>
@@ -58,37 +59,13 @@ static int check_encoding(const char *data, size_t len, fw_error *err)
             i++;
             continue;
         }
-        size_t extra;
-        unsigned int cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            extra = 0;
-            cp = 0;
-        }
-        int ok = extra > 0;
-        for (size_t k = 1; ok && k <= extra; k++) {
-            if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-                ok = 0;
-            else
-                cp = cp << 6 | (p[i + k] & 0x3f);
-        }
-        if (ok && ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-                   (extra == 3 && (cp < 0x10000 || cp > 0x10ffff))))
-            ok = 0;
-        if (!ok)
+        size_t step = utf8_sequence(p + i, len - i);
+        if (!step)
             return fw_error_set(err, FW_EINVAL,
                                 "line %zu, column %zu: invalid UTF-8 (byte 0x%02x); the input "
                                 "must be UTF-8 text",
                                 line, column, c);
-        i += extra + 1;
+        i += step;
     }
     return FW_OK;
 }
